@@ -1,0 +1,89 @@
+/**
+ * Executes notebooks headless on the tslab kernel through Jupyter (nbclient on Debian's Python),
+ * writing executed copies and HTML exports. Used by `npm run walkthrough` and by the tests.
+ */
+import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export const PROJECT_ROOT = resolve(__dirname, "..");
+const EXECUTOR = join(PROJECT_ROOT, "scripts", "execute-notebooks.py");
+
+/** What happened to one notebook. */
+export interface NotebookResult {
+  notebook: string;
+  ok: boolean;
+  /** Number of code cells. */
+  cells: number;
+  seconds: number;
+  /** The executed copy (.ipynb), written even when a cell failed. */
+  executed: string;
+  html: string;
+  /** Index (among all cells) of the first failing cell, or null. */
+  failedCell: number | null;
+  /** The failing cell's error message, or null. */
+  message: string | null;
+}
+
+/** The committed notebooks, in course order. */
+export function listNotebooks(folder: string = join(PROJECT_ROOT, "notebooks")): string[] {
+  return readdirSync(folder)
+    .filter((name) => name.endsWith(".ipynb"))
+    .sort()
+    .map((name) => join(folder, name));
+}
+
+/**
+ * Executes each notebook in order, each in a fresh kernel.
+ * @param options.notebooks paths of the notebooks to run
+ * @param options.outputDir where executed copies and HTML go
+ * @param options.env environment of the kernels (default: this process's)
+ * @param options.onResult called as each notebook finishes
+ * @returns one result per notebook; never throws for a failing cell
+ * @throws {Error} when the executor itself cannot start
+ */
+export function runNotebooks({
+  notebooks,
+  outputDir,
+  env = process.env,
+  onResult = () => {},
+}: {
+  notebooks: string[];
+  outputDir: string;
+  env?: NodeJS.ProcessEnv;
+  onResult?: (result: NotebookResult) => void;
+}): Promise<NotebookResult[]> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn("/usr/bin/python3", [EXECUTOR, "--output-dir", outputDir, ...notebooks], {
+      cwd: PROJECT_ROOT,
+      env: { ...env, PYTHONWARNINGS: "ignore" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const results: NotebookResult[] = [];
+    let buffered = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      buffered += chunk;
+      let newline: number;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (!line.startsWith("{")) continue;
+        const result = JSON.parse(line) as NotebookResult;
+        results.push(result);
+        onResult(result);
+      }
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", () => {
+      if (results.length < notebooks.length) {
+        reject(new Error(`The notebook executor stopped after ${results.length} of ${notebooks.length} notebooks:\n${stderr.trim()}`));
+      } else {
+        resolvePromise(results);
+      }
+    });
+  });
+}

@@ -1,0 +1,40 @@
+/**
+ * `npm run walkthrough [-- notebooks/02-....ipynb]`: executes every notebook (or the ones named) in
+ * course order, headless, through Jupyter on the tslab kernel; writes executed copies and HTML
+ * exports into out/; prints a line per notebook; exits 1 if any cell failed.
+ */
+import { join, relative } from "node:path";
+import { ensureJupyter } from "./ensure-jupyter.mjs";
+import { listNotebooks, PROJECT_ROOT, runNotebooks } from "./run-notebooks";
+
+async function main(): Promise<number> {
+  ensureJupyter();
+  const named = process.argv.slice(2);
+  const notebooks = named.length > 0 ? named : listNotebooks();
+  const outputDir = join(PROJECT_ROOT, "out");
+  console.log(`Executing ${notebooks.length} notebook(s) on the tslab kernel into ${relative(process.cwd(), outputDir) || "."}/ ...`);
+  const results = await runNotebooks({
+    notebooks,
+    outputDir,
+    onResult: (result) => {
+      const name = relative(PROJECT_ROOT, result.notebook);
+      if (result.ok) {
+        console.log(`ok    ${name}  ${result.cells} cells  ${result.seconds} s  → ${relative(process.cwd(), result.html)}`);
+      } else {
+        console.log(`FAIL  ${name}  cell ${result.failedCell} failed after ${result.seconds} s: ${result.message}`);
+        console.log(`      partial output: ${relative(process.cwd(), result.executed)}`);
+      }
+    },
+  });
+  const failed = results.filter((result) => !result.ok).length;
+  console.log(failed === 0 ? `All ${results.length} notebooks ran.` : `${failed} of ${results.length} notebooks failed.`);
+  return failed === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`seedlab walkthrough: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);
