@@ -1,0 +1,256 @@
+/**
+ * The inference engine of the local server: node-llama-cpp on the CPU, one context with one
+ * sequence, tokens sampled in JavaScript from the raw logits (see sampler.ts). Callers must not run
+ * two generations at once (the HTTP layer serialises them through a queue).
+ *
+ * node-llama-cpp is an ES module with top-level await: it is loaded with a dynamic `import()`, and
+ * this file must never be imported by code that runs in a notebook kernel.
+ */
+import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import * as path from "path";
+import { readFileSync } from "fs";
+import { computeFingerprint, FingerprintInputs, sha256OfFile } from "./fingerprint";
+import { PROMPT_FORMAT_VERSION, renderPlainTextPrompt } from "./prompt";
+import { createSeededRandom, SAMPLER_VERSION, sampleToken } from "./sampler";
+
+/** How to load the engine. */
+export interface EngineOptions {
+  /** Absolute path of the GGUF file. */
+  modelPath: string;
+  /** Tokens evaluated per llama.cpp batch. Default 512. Part of the fingerprint: 1 changes outputs. */
+  batchSize?: number;
+  /** CPU threads. Default 1 (on 2 cores, 1 thread is many times faster than 2). */
+  threads?: number;
+  /** Context window in tokens (prompt + completion). Default: the model's training context, at most 2048. */
+  contextSize?: number;
+}
+
+/** A token's log-probability in OpenAI's `logprobs.content` shape. */
+export interface TokenLogprobEntry {
+  token: string;
+  logprob: number;
+  bytes: number[];
+  top_logprobs: Array<{ token: string; logprob: number; bytes: number[] }>;
+}
+
+/** What to generate for one choice. */
+export interface GenerationOptions {
+  promptTokens: readonly number[];
+  seed: number;
+  choiceIndex: number;
+  /** 0 = greedy. */
+  temperature: number;
+  topP: number;
+  /** Most tokens to generate; the caller ensures the prompt plus this fits the context. */
+  maxTokens: number;
+  stop: readonly string[];
+  /** Whether to record per-token log-probabilities, and how many alternatives for each. */
+  logprobs: boolean;
+  topLogprobs: number;
+  /** Called with each new piece of text as soon as it is final (for streaming). */
+  onDelta?: (delta: string, logprobs: TokenLogprobEntry[]) => void;
+}
+
+/** One generated choice. */
+export interface GeneratedChoice {
+  text: string;
+  finishReason: "stop" | "length";
+  completionTokens: number;
+  logprobs: TokenLogprobEntry[];
+}
+
+/** A loaded model, ready to generate. */
+export interface Engine {
+  /** The served model id: the GGUF file name without `.gguf`. */
+  modelId: string;
+  modelPath: string;
+  fingerprint: string;
+  fingerprintInputs: FingerprintInputs;
+  contextSize: number;
+  batchSize: number;
+  threads: number;
+  /** Renders and tokenizes messages (the model's chat template, else plain text; see prompt.ts). */
+  tokenizeMessages(messages: ReadonlyArray<{ role: string; content: string }>): number[];
+  generate(options: GenerationOptions): Promise<GeneratedChoice>;
+  close(): Promise<void>;
+}
+
+/** Tokens of context given to the detokenizer so a token's leading space renders as it does in the text. */
+const DETOKENIZE_CONTEXT_TOKENS = 8;
+
+/**
+ * Loads the model and creates the engine's single context.
+ * @param options - model path and context settings.
+ * @returns the engine.
+ * @throws Error when the model cannot be loaded.
+ */
+export async function loadEngine({ modelPath, batchSize = 512, threads = 1, contextSize }: EngineOptions): Promise<Engine> {
+  const nodeLlamaCpp = await import("node-llama-cpp");
+  const llama = await nodeLlamaCpp.getLlama({ gpu: false, build: "never", logLevel: nodeLlamaCpp.LlamaLogLevel.error });
+  const [model, modelSha256] = await Promise.all([llama.loadModel({ modelPath }), sha256OfFile(modelPath)]);
+  const resolvedContextSize = contextSize ?? Math.min(model.trainContextSize, 2048);
+  const context = await model.createContext({ contextSize: resolvedContextSize, batchSize, threads, sequences: 1 });
+  const sequence = context.getSequence();
+
+  const chatTemplate = readChatTemplate(model);
+  const chatWrapper = chatTemplate === undefined ? undefined : new nodeLlamaCpp.JinjaTemplateChatWrapper({ template: chatTemplate });
+  const fingerprintInputs: FingerprintInputs = {
+    modelSha256,
+    engineVersion: `node-llama-cpp@${readEngineVersion()}`,
+    llamaCppRelease: `${llama.llamaCppRelease.repo}@${llama.llamaCppRelease.release}`,
+    cpuVariant: loadedCpuVariant(),
+    cpuFeatures: llama.systemInfo.trim(),
+    batchSize: context.batchSize,
+    samplerVersion: SAMPLER_VERSION,
+    promptFormat: chatTemplate === undefined ? PROMPT_FORMAT_VERSION : `chat-template:${chatTemplate}`,
+  };
+
+  const tokenizeMessages = (messages: ReadonlyArray<{ role: string; content: string }>): Token[] => {
+    if (chatWrapper !== undefined) {
+      const chatHistory = messages.map((message) =>
+        message.role === "assistant"
+          ? { type: "model" as const, response: [message.content] }
+          : message.role === "user"
+            ? { type: "user" as const, text: message.content }
+            : { type: "system" as const, text: message.content },
+      );
+      const { contextText } = chatWrapper.generateContextState({ chatHistory: [...chatHistory, { type: "model", response: [] }] });
+      return contextText.tokenize(model.tokenizer);
+    }
+    const bos = model.tokens.bos;
+    const textTokens = model.tokenize(renderPlainTextPrompt(messages), false);
+    return bos === null ? textTokens : [bos, ...textTokens];
+  };
+
+  return {
+    modelId: path.basename(modelPath).replace(/\.gguf$/i, ""),
+    modelPath,
+    fingerprint: computeFingerprint(fingerprintInputs),
+    fingerprintInputs,
+    contextSize: context.contextSize,
+    batchSize: context.batchSize,
+    threads,
+    tokenizeMessages,
+    generate: (options) => generateChoice(model, sequence, options),
+    close: async () => {
+      await context.dispose();
+      await model.dispose();
+      await llama.dispose();
+    },
+  };
+}
+
+async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence, options: GenerationOptions): Promise<GeneratedChoice> {
+  const { temperature, topP, maxTokens, stop, onDelta } = options;
+  const promptTokens = options.promptTokens as readonly Token[];
+  const random = createSeededRandom(options.seed, options.choiceIndex);
+  // A fresh sequence for every choice: the prompt is always evaluated the same way (no cache reuse).
+  await sequence.clearHistory();
+  const promptTail = promptTokens.slice(-DETOKENIZE_CONTEXT_TOKENS);
+  const generatedTokens: Token[] = [];
+  const logprobs: TokenLogprobEntry[] = [];
+  let pendingLogprobs: TokenLogprobEntry[] = [];
+  let emittedText = "";
+  let text = "";
+  let finishReason: "stop" | "length" = "length";
+  let input: Parameters<LlamaContextSequence["controlledEvaluate"]>[0] = promptTokens.map((token, index) =>
+    index === promptTokens.length - 1 ? [token, { generateNext: { logits: true } }] : token,
+  );
+
+  let completionTokens = 0;
+  while (completionTokens < maxTokens) {
+    const results = await sequence.controlledEvaluate(input);
+    const logitsByToken = results[results.length - 1]?.next.logits;
+    if (logitsByToken === undefined) throw new Error("The engine returned no logits for the last token.");
+    const logits: Array<{ token: number; logit: number }> = [];
+    for (const [token, logit] of logitsByToken) logits.push({ token, logit });
+    const sampled = sampleToken(logits, { temperature, topP, random });
+    const token = sampled.token as Token;
+    completionTokens++;
+    if (model.isEogToken(token)) {
+      finishReason = "stop";
+      break;
+    }
+    if (options.logprobs) {
+      const context = [...promptTail, ...generatedTokens].slice(-DETOKENIZE_CONTEXT_TOKENS);
+      const describe = (candidate: number, logprob: number) => {
+        const tokenText = model.detokenize([candidate as Token], false, context);
+        return { token: tokenText, logprob, bytes: [...Buffer.from(tokenText, "utf8")] };
+      };
+      const entry = {
+        ...describe(token, sampled.logprob),
+        top_logprobs: sampled.ranked.slice(0, options.topLogprobs).map((candidate) => describe(candidate.token, candidate.logprob)),
+      };
+      logprobs.push(entry);
+      pendingLogprobs.push(entry);
+    }
+    generatedTokens.push(token);
+    text = model.detokenize(generatedTokens, false, promptTail);
+
+    const stopAt = earliestStop(text, stop);
+    if (stopAt !== -1) {
+      text = text.slice(0, stopAt);
+      finishReason = "stop";
+      break;
+    }
+    if (onDelta !== undefined) {
+      const finalText = text.slice(0, text.length - heldBackLength(text, stop));
+      if (finalText.length > emittedText.length && finalText.startsWith(emittedText)) {
+        onDelta(finalText.slice(emittedText.length), pendingLogprobs);
+        emittedText = finalText;
+        pendingLogprobs = [];
+      }
+    }
+    input = [[token, { generateNext: { logits: true } }]];
+  }
+  if (onDelta !== undefined && (text.length > emittedText.length || pendingLogprobs.length > 0)) {
+    onDelta(text.slice(emittedText.length), pendingLogprobs);
+  }
+  return { text, finishReason, completionTokens, logprobs };
+}
+
+function earliestStop(text: string, stop: readonly string[]): number {
+  let earliest = -1;
+  for (const sequence of stop) {
+    const index = text.indexOf(sequence);
+    if (index !== -1 && (earliest === -1 || index < earliest)) earliest = index;
+  }
+  return earliest;
+}
+
+/**
+ * How many characters at the end of the text cannot be streamed yet: an incomplete UTF-8 character
+ * (rendered as U+FFFD until its last byte arrives) or the start of a stop sequence.
+ */
+function heldBackLength(text: string, stop: readonly string[]): number {
+  let held = 0;
+  for (const sequence of stop) {
+    for (let length = Math.min(sequence.length - 1, text.length); length > held; length--) {
+      if (text.endsWith(sequence.slice(0, length))) {
+        held = length;
+        break;
+      }
+    }
+  }
+  return text.endsWith("\uFFFD") ? Math.max(held, 1) : held;
+}
+
+function readChatTemplate(model: LlamaModel): string | undefined {
+  const template: unknown = (model.fileInfo.metadata as { tokenizer?: { chat_template?: unknown } }).tokenizer?.chat_template;
+  return typeof template === "string" && template.trim() !== "" ? template : undefined;
+}
+
+function readEngineVersion(): string {
+  const packageFile = path.join(path.dirname(require.resolve("node-llama-cpp")), "..", "package.json");
+  return (JSON.parse(readFileSync(packageFile, "utf8")) as { version: string }).version;
+}
+
+/** The ggml CPU backend variant llama.cpp picked for this CPU (the shared library it mapped). */
+function loadedCpuVariant(): string {
+  try {
+    const match = /libggml-cpu-([\w-]+)\.so/.exec(readFileSync("/proc/self/maps", "utf8"));
+    return match?.[1] ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The local server's `system_fingerprint`: a hash of everything that can change the output of a
+ * fixed request (same messages, seed and parameters):
+ * - the model file's sha256,
+ * - the engine: node-llama-cpp's version and its llama.cpp release,
+ * - the CPU backend variant llama.cpp loaded (e.g. ggml-cpu-skylakex) and its feature flags,
+ * - the context's batch size (batch size 1 evaluates the prompt token by token: other float sums),
+ * - the sampler version and the prompt format (or the model's chat template).
+ * Threads and context size are left out: they were measured not to change outputs.
+ * Same configuration → same fingerprint across restarts; any change above → a new one.
+ */
+import { createHash } from "crypto";
+import { createReadStream } from "fs";
+
+/** Everything that enters the fingerprint. */
+export interface FingerprintInputs {
+  modelSha256: string;
+  engineVersion: string;
+  llamaCppRelease: string;
+  cpuVariant: string;
+  cpuFeatures: string;
+  batchSize: number;
+  samplerVersion: string;
+  promptFormat: string;
+}
+
+/**
+ * Computes the `system_fingerprint` string.
+ * @param inputs - the output-relevant configuration.
+ * @returns `fp_` followed by 12 hex digits of a sha256 over the inputs.
+ */
+export function computeFingerprint(inputs: FingerprintInputs): string {
+  const canonical = JSON.stringify(Object.entries(inputs).sort(([left], [right]) => (left < right ? -1 : 1)));
+  return `fp_${createHash("sha256").update(canonical).digest("hex").slice(0, 12)}`;
+}
+
+/**
+ * Hashes a file without reading it into memory at once.
+ * @param filePath - the file to hash.
+ * @returns its sha256 in hex.
+ */
+export function sha256OfFile(filePath: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash("sha256");
+    createReadStream(filePath)
+      .on("data", (chunk) => hash.update(chunk))
+      .on("error", reject)
+      .on("end", () => resolve(hash.digest("hex")));
+  });
+}

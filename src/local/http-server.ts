@@ -1,0 +1,191 @@
+/**
+ * The local server's HTTP layer: an OpenAI-compatible Chat Completions endpoint over one engine.
+ *
+ * Routes: `POST /v1/chat/completions` (JSON, or server-sent events with `stream: true`),
+ * `GET /v1/models`, `GET /v1/models/:id`, `GET /health`. Every completion response carries the seed
+ * it used in the `x-seedlab-seed` header. Generations run one at a time through a queue, so
+ * concurrent requests get exactly the output they get alone; a full queue answers 429 with
+ * Retry-After.
+ */
+import { randomBytes } from "crypto";
+import * as http from "http";
+import type { Engine, GeneratedChoice, TokenLogprobEntry } from "./engine";
+import { createSerialQueue, QueueFullError } from "./queue";
+import { ApiError, ChatCompletionRequest, validateChatRequest } from "./request";
+
+/** Options of the HTTP layer. */
+export interface HttpServerOptions {
+  /** Requests allowed to wait behind the running one before 429. Default 64. */
+  maxQueue?: number;
+  /** Largest accepted request body in bytes. Default 1 MiB (413 beyond). */
+  maxBodyBytes?: number;
+}
+
+/** Header that reports the seed a completion used. */
+export const SEED_HEADER = "x-seedlab-seed";
+
+/**
+ * Creates (does not start) the HTTP server.
+ * @param engine - the loaded engine.
+ * @param options - queue and body limits.
+ * @returns a Node HTTP server; call `listen` on it.
+ */
+export function createLocalHttpServer(engine: Engine, { maxQueue = 64, maxBodyBytes = 1024 * 1024 }: HttpServerOptions = {}): http.Server {
+  const queue = createSerialQueue({ maxQueue });
+  const created = Math.floor(Date.now() / 1000);
+  const modelRecord = { id: engine.modelId, object: "model", created, owned_by: "seedlab-local" };
+
+  return http.createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      const apiError = error instanceof ApiError ? error : new ApiError(500, `Internal error: ${error instanceof Error ? error.message : String(error)}`);
+      if (!response.headersSent) sendJson(response, apiError.status, apiError.toBody());
+      else response.end();
+    });
+  });
+
+  async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const route = url.pathname.replace(/\/+$/, "");
+    if (route === "/health") {
+      return requireMethod(request, "GET", () => sendJson(response, 200, { status: "ok", model: engine.modelId, system_fingerprint: engine.fingerprint, queued: queue.waiting }));
+    }
+    if (route === "/v1/models") return requireMethod(request, "GET", () => sendJson(response, 200, { object: "list", data: [modelRecord] }));
+    if (route.startsWith("/v1/models/")) {
+      return requireMethod(request, "GET", () => {
+        const id = decodeURIComponent(route.slice("/v1/models/".length));
+        if (id !== engine.modelId) throw new ApiError(404, `The model \`${id}\` does not exist on this server. Use \`${engine.modelId}\`.`, "model", "model_not_found");
+        sendJson(response, 200, modelRecord);
+      });
+    }
+    if (route === "/v1/chat/completions") {
+      if (request.method !== "POST") throw new ApiError(405, "Use POST for /v1/chat/completions.", null, "method_not_allowed");
+      const body = parseJson(await readBody(request, maxBodyBytes));
+      const chatRequest = validateChatRequest(body, engine.modelId);
+      const promptTokens = engine.tokenizeMessages(chatRequest.messages);
+      const maxTokens = fitToContext(chatRequest, promptTokens.length, engine.contextSize);
+      try {
+        await queue.run(() => complete(response, chatRequest, promptTokens, maxTokens));
+      } catch (error) {
+        if (!(error instanceof QueueFullError)) throw error;
+        response.setHeader("retry-after", "1");
+        throw new ApiError(429, error.message, null, "rate_limit_exceeded");
+      }
+      return;
+    }
+    throw new ApiError(404, `Unknown route ${request.method ?? ""} ${url.pathname}. Routes: POST /v1/chat/completions, GET /v1/models, GET /health.`, null, "not_found");
+  }
+
+  async function complete(response: http.ServerResponse, chatRequest: ChatCompletionRequest, promptTokens: number[], maxTokens: number): Promise<void> {
+    const base = {
+      id: `chatcmpl-${randomBytes(12).toString("hex")}`,
+      created: Math.floor(Date.now() / 1000),
+      model: engine.modelId,
+      system_fingerprint: engine.fingerprint,
+    };
+    const generationOptions = (choiceIndex: number) => ({
+      promptTokens,
+      seed: chatRequest.seed,
+      choiceIndex,
+      temperature: chatRequest.temperature,
+      topP: chatRequest.topP,
+      maxTokens,
+      stop: chatRequest.stop,
+      logprobs: chatRequest.logprobs,
+      topLogprobs: chatRequest.topLogprobs,
+    });
+    const usageOf = (choices: GeneratedChoice[]) => {
+      const completionTokens = choices.reduce((sum, choice) => sum + choice.completionTokens, 0);
+      return { prompt_tokens: promptTokens.length, completion_tokens: completionTokens, total_tokens: promptTokens.length + completionTokens };
+    };
+
+    if (!chatRequest.stream) {
+      const choices: GeneratedChoice[] = [];
+      for (let index = 0; index < chatRequest.n; index++) choices.push(await engine.generate(generationOptions(index)));
+      response.setHeader(SEED_HEADER, String(chatRequest.seed));
+      sendJson(response, 200, {
+        ...base,
+        object: "chat.completion",
+        choices: choices.map((choice, index) => ({
+          index,
+          message: { role: "assistant", content: choice.text, refusal: null },
+          logprobs: chatRequest.logprobs ? { content: choice.logprobs, refusal: null } : null,
+          finish_reason: choice.finishReason,
+        })),
+        usage: usageOf(choices),
+      });
+      return;
+    }
+
+    response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", [SEED_HEADER]: String(chatRequest.seed) });
+    const send = (choices: unknown[], extra: Record<string, unknown> = {}) => {
+      if (response.destroyed) throw new Error("The client closed the stream.");
+      response.write(`data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices, ...extra })}\n\n`);
+    };
+    const logprobsOf = (entries: TokenLogprobEntry[]) => (chatRequest.logprobs ? { content: entries, refusal: null } : null);
+    const choices: GeneratedChoice[] = [];
+    for (let index = 0; index < chatRequest.n; index++) {
+      send([{ index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }]);
+      const choice = await engine.generate({
+        ...generationOptions(index),
+        onDelta: (content, entries) => send([{ index, delta: { content }, logprobs: logprobsOf(entries), finish_reason: null }]),
+      });
+      choices.push(choice);
+      send([{ index, delta: {}, logprobs: null, finish_reason: choice.finishReason }]);
+    }
+    if (chatRequest.includeUsage) send([], { usage: usageOf(choices) });
+    response.end("data: [DONE]\n\n");
+  }
+}
+
+/** The completion budget: the request's max tokens, else what is left of the context. */
+function fitToContext(chatRequest: ChatCompletionRequest, promptTokenCount: number, contextSize: number): number {
+  const room = contextSize - promptTokenCount;
+  if (room < 1) {
+    throw new ApiError(400, `The prompt is ${promptTokenCount} tokens; the context holds ${contextSize}. Shorten \`messages\` (or start the server with a larger contextSize).`, "messages", "context_length_exceeded");
+  }
+  if (chatRequest.maxTokens === null) return room;
+  if (chatRequest.maxTokens > room) {
+    throw new ApiError(400, `\`max_tokens\` = ${chatRequest.maxTokens} does not fit: the prompt is ${promptTokenCount} tokens and the context holds ${contextSize}, so at most ${room}.`, "max_tokens", "context_length_exceeded");
+  }
+  return chatRequest.maxTokens;
+}
+
+function requireMethod(request: http.IncomingMessage, method: string, handler: () => void): void {
+  if (request.method !== method) throw new ApiError(405, `Use ${method} for ${request.url ?? ""}.`, null, "method_not_allowed");
+  handler();
+}
+
+function readBody(request: http.IncomingMessage, maxBodyBytes: number): Promise<Buffer> {
+  const tooLarge = () => new ApiError(413, `The request body is larger than ${maxBodyBytes} bytes. Send a smaller request.`, null, "request_too_large");
+  if (Number(request.headers["content-length"] ?? 0) > maxBodyBytes) {
+    request.resume();
+    return Promise.reject(tooLarge());
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBodyBytes) {
+        chunks.length = 0;
+        reject(tooLarge());
+      } else chunks.push(chunk);
+    });
+    request.on("end", () => resolve(Buffer.concat(chunks)));
+    request.on("error", reject);
+  });
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch (error) {
+    throw new ApiError(400, `The request body is not valid JSON (${error instanceof Error ? error.message : String(error)}).`, null, "invalid_json");
+  }
+}
+
+function sendJson(response: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  response.end(text);
+}

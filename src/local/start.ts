@@ -1,0 +1,129 @@
+/**
+ * Starts the local OpenAI-compatible server in its own Node process, from any code or notebook cell.
+ * The model (node-llama-cpp) cannot load inside a tslab kernel, so this file never imports it: it
+ * spawns `node --import tsx src/local/serve.ts` and waits for the child's ready line.
+ * The child exits when `close()` is called or when this process dies (its stdin closes), so a
+ * notebook never leaks model processes; a forgotten `close()` does not keep a script alive.
+ */
+import { ChildProcess, spawn } from "child_process";
+import * as path from "path";
+import { pathToFileURL } from "url";
+import { findModelPath } from "./model-path";
+
+/** How to start the local server. */
+export interface LocalServerOptions {
+  /** The GGUF file. Default: `SEEDLAB_MODEL_PATH`, else `../shared/models/stories260K.gguf`, else `models/stories260K.gguf`. */
+  modelPath?: string;
+  /** Interface to bind. Default `127.0.0.1`. */
+  host?: string;
+  /** Port; 0 (default) picks a free one. */
+  port?: number;
+  /** Tokens per llama.cpp batch. Default 512. Part of the fingerprint (1 changes outputs). */
+  batchSize?: number;
+  /** CPU threads. Default 1. */
+  threads?: number;
+  /** Context window in tokens. Default: the model's training context, at most 2048. */
+  contextSize?: number;
+  /** Requests allowed to wait behind the running one before a 429. Default 64. */
+  maxQueue?: number;
+}
+
+/** A running local server. */
+export interface LocalServer {
+  /** Base URL for the OpenAI SDK, ending in `/v1`. */
+  url: string;
+  /** The served model id (the GGUF file name without `.gguf`). */
+  model: string;
+  /** The `system_fingerprint` every response carries. */
+  fingerprint: string;
+  /** Stops the server process; resolves once it has exited. */
+  close(): Promise<void>;
+}
+
+const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+const STARTUP_TIMEOUT_MS = 60000;
+const KILL_GRACE_MS = 5000;
+
+/**
+ * Starts the local server in a child Node process.
+ * @param options - model, address and engine settings (see `LocalServerOptions`).
+ * @returns the server's URL, model id and fingerprint, and `close()`.
+ * @throws Error (rejects) when no model is found, the port is in use, or the child fails to start; the message is the child's.
+ */
+export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
+  const modelPath = findModelPath({ explicitPath: options.modelPath });
+  const args = ["--import", pathToFileURL(require.resolve("tsx", { paths: [PROJECT_ROOT] })).href, path.join(__dirname, "serve.ts"), "--ready-json", "--exit-with-parent", "--model", modelPath];
+  const flags: Array<[string, number | string | undefined]> = [
+    ["--host", options.host],
+    ["--port", options.port],
+    ["--batch-size", options.batchSize],
+    ["--threads", options.threads],
+    ["--context-size", options.contextSize],
+    ["--max-queue", options.maxQueue],
+  ];
+  for (const [flag, value] of flags) if (value !== undefined) args.push(flag, String(value));
+
+  const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ["pipe", "pipe", "pipe"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString("utf8")).slice(-4000);
+  });
+
+  const ready = await new Promise<{ url: string; model: string; fingerprint: string }>((resolve, reject) => {
+    let stdout = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`The local server did not start within ${STARTUP_TIMEOUT_MS} ms. ${stderr.trim()}`));
+    }, STARTUP_TIMEOUT_MS);
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString("utf8");
+      const newline = stdout.indexOf("\n");
+      if (newline === -1) return;
+      const line = stdout.slice(0, newline);
+      stdout = stdout.slice(newline + 1);
+      clearTimeout(timer);
+      let message: { event?: string; message?: string; url?: string; model?: string; fingerprint?: string };
+      try {
+        message = JSON.parse(line);
+      } catch {
+        message = { event: "error", message: line };
+      }
+      if (message.event === "ready" && message.url && message.model && message.fingerprint) {
+        resolve({ url: message.url, model: message.model, fingerprint: message.fingerprint });
+      } else {
+        reject(new Error(`The local server failed to start: ${message.message ?? line}`));
+      }
+    });
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`The local server exited before it was ready (${signal ?? `exit code ${code}`}). ${stderr.trim()}`));
+    });
+  });
+  child.stdout.resume();
+  detach(child);
+
+  return {
+    ...ready,
+    close: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** Lets this process exit without waiting for the child (which then exits as its stdin closes). */
+function detach(child: ChildProcess): void {
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr]) {
+    (stream as unknown as { unref?: () => void } | null)?.unref?.();
+  }
+}
