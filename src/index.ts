@@ -1,0 +1,56 @@
+/**
+ * seedlab's public API: settings, backends, one request, batches, comparison, rendering.
+ * Notebooks import from here: `import { loadSettings, openBackend, runBatch } from "./src";`.
+ */
+export type { Batch, BatchProgress, ChatMessage, ChatParameters, ChatRun, RunError, TokenLogprob } from "./types";
+export {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_LOCAL_MODEL,
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_OPENAI_MODEL,
+  DEFAULT_TIMEOUT_MS,
+  OPENAI_API_BASE_URL,
+  SETTING_NAMES,
+  describeSettings,
+  loadSettings,
+  type SettingName,
+  type SettingSource,
+  type Settings,
+} from "./config";
+export { NO_API_KEY, createClient, type ClientSettings } from "./client";
+export { openBackend, type Backend } from "./backend";
+export {
+  ChatRequestError,
+  DEFAULT_MAX_TOKENS,
+  DEFAULT_TEMPERATURE,
+  SEED_HEADER,
+  buildChatParameters,
+  canonicalJson,
+  failedRun,
+  getChatResponse,
+  hashParameters,
+  redactSecrets,
+  sendChat,
+  toRunError,
+  tryChatResponse,
+  type ChatOptions,
+  type ChatRequest,
+} from "./chat";
+export { describeParameters, runBatch, runRequests, type BatchOptions } from "./batch";
+export { compareRuns, wordSimilarity, type Comparison, type DistinctOutput, type FingerprintGroup } from "./compare";
+export * from "./render";
+export {
+  BACKEND_KINDS,
+  InvalidParameterError,
+  explainUnsupportedParameter,
+  formatValue,
+  validateBackendKind,
+  validateBaseURL,
+  validateBatchOptions,
+  validateChatParameters,
+  validateCount,
+  validateMessages,
+  validateSeed,
+  validateTemperature,
+  type BackendKind,
+} from "./validate";
