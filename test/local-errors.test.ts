@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { createServer, Server } from "node:net";
 import { after, before, test } from "node:test";
-import OpenAI from "openai";
+import OpenAI, { APIError } from "openai";
 import { LocalServer, startLocalServer } from "../src/local/start";
 
 const MESSAGES = [{ role: "user" as const, content: "Once upon a time" }];
@@ -17,7 +17,7 @@ before(async () => {
 });
 after(() => server.close());
 
-async function expectApiError(request: Promise<unknown>, errorClass: Function & { prototype: OpenAI.APIError }, status: number, param: string | null) {
+async function expectApiError(request: Promise<unknown>, errorClass: Function & { prototype: APIError }, status: number, param: string | null) {
   const error = await request.then(
     () => assert.fail("the request should have failed"),
     (caught: unknown) => caught,
