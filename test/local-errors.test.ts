@@ -23,6 +23,7 @@ async function expectApiError(request: Promise<unknown>, errorClass: Function & 
     (caught: unknown) => caught,
   );
   assert.ok(error instanceof errorClass, `expected ${errorClass.name}, got ${String(error)}`);
+  assert.ok(error instanceof APIError);
   assert.equal(error.status, status);
   assert.equal(error.param ?? null, param);
   assert.equal(typeof error.type, "string");
