@@ -273,7 +273,9 @@ function readLogprobs(logprobs: OpenAI.Chat.ChatCompletion.Choice["logprobs"] | 
 export function toRunError(error: unknown, apiKey: string | null = null): RunError {
   const type = error instanceof Error ? (error.constructor?.name && error.constructor.name !== "Error" ? error.constructor.name : error.name) : "Error";
   const status = error instanceof OpenAI.APIError && typeof error.status === "number" ? error.status : null;
-  const message = error instanceof Error ? error.message : String(error);
+  let message = error instanceof Error ? error.message : String(error);
+  // The SDK lets a JSON parse failure of the response body through as a bare SyntaxError.
+  if (error instanceof SyntaxError) message = `The response body was not valid JSON: ${message}`;
   return { type, status, message: explainUnsupportedParameter(redactSecrets(message, apiKey)) };
 }
 
