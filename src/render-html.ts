@@ -20,9 +20,27 @@ export const TABLE_STYLES = {
   muted: "opacity:0.7;font-style:italic",
 } as const;
 
-const cell = (content: string, extra = ""): string => `<td style="${TABLE_STYLES.cell}${extra ? ";" + extra : ""}">${content}</td>`;
-const header = (names: string[]): string =>
-  `<thead><tr style="background:transparent">${names.map((name) => `<th style="${TABLE_STYLES.cell}">${escapeHtml(name)}</th>`).join("")}</tr></thead>`;
+/**
+ * One table cell in the tables' style.
+ * @param content Cell HTML, ALREADY escaped.
+ * @param extra More inline CSS (e.g. `TABLE_STYLES.text`).
+ * @returns A `<td>`.
+ */
+export function htmlCell(content: string, extra = ""): string {
+  return `<td style="${TABLE_STYLES.cell}${extra ? ";" + extra : ""}">${content}</td>`;
+}
+
+/**
+ * A table header row in the tables' style.
+ * @param names Column names (plain text; escaped here).
+ * @returns A `<thead>`.
+ */
+export function htmlHeader(names: string[]): string {
+  return `<thead><tr style="background:transparent">${names.map((name) => `<th style="${TABLE_STYLES.cell}">${escapeHtml(name)}</th>`).join("")}</tr></thead>`;
+}
+
+const cell = htmlCell;
+const header = htmlHeader;
 const numberCell = (value: number | null): string => cell(value === null ? "—" : String(value), TABLE_STYLES.number);
 const fingerprintCell = (run: ChatRun): string =>
   run.error !== null ? cell("—") : run.systemFingerprint === null ? cell("none", TABLE_STYLES.muted) : cell(`<code>${escapeHtml(run.systemFingerprint)}</code>`);
