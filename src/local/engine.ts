@@ -162,9 +162,7 @@ async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence,
     const results = await sequence.controlledEvaluate(input);
     const logitsByToken = results[results.length - 1]?.next.logits;
     if (logitsByToken === undefined) throw new Error("The engine returned no logits for the last token.");
-    const logits: Array<{ token: number; logit: number }> = [];
-    for (const [token, logit] of logitsByToken) logits.push({ token, logit });
-    const sampled = sampleToken(logits, { temperature, topP, random });
+    const sampled = sampleToken(logitsByToken, { temperature, topP, random });
     const token = sampled.token as Token;
     completionTokens++;
     if (model.isEogToken(token)) {
@@ -179,12 +177,17 @@ async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence,
       };
       const entry = {
         ...describe(token, sampled.logprob),
-        top_logprobs: sampled.ranked.slice(0, options.topLogprobs).map((candidate) => describe(candidate.token, candidate.logprob)),
+        top_logprobs: sampled.top(options.topLogprobs).map((candidate) => describe(candidate.token, candidate.logprob)),
       };
       logprobs.push(entry);
       pendingLogprobs.push(entry);
     }
     generatedTokens.push(token);
+    // The whole text is only needed per token to find stop sequences and stream; else once at the end.
+    if (stop.length === 0 && onDelta === undefined) {
+      input = [[token, { generateNext: { logits: true } }]];
+      continue;
+    }
     text = model.detokenize(generatedTokens, false, promptTail);
 
     const stopAt = earliestStop(text, stop);
@@ -203,6 +206,7 @@ async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence,
     }
     input = [[token, { generateNext: { logits: true } }]];
   }
+  if (stop.length === 0 && onDelta === undefined) text = model.detokenize(generatedTokens, false, promptTail);
   if (onDelta !== undefined && (text.length > emittedText.length || pendingLogprobs.length > 0)) {
     onDelta(text.slice(emittedText.length), pendingLogprobs);
   }

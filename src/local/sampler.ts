@@ -44,62 +44,75 @@ export function createSeededRandom(seed: number, choiceIndex = 0): RandomSource 
   return () => next() / 4294967296;
 }
 
-/** One candidate token with its raw logit. */
-export interface TokenLogit {
-  token: number;
-  logit: number;
-}
-
 /** A sampled token and the distribution it came from. */
 export interface SampledToken {
   token: number;
   /** The model's log-probability of `token` (log-softmax of the raw logits). */
   logprob: number;
-  /** All candidates by descending logit (ties: lower token id first), with their log-probabilities. */
-  ranked: Array<{ token: number; logprob: number }>;
+  /** The `count` most likely tokens (ties: lower token id first) with their log-probabilities. */
+  top(count: number): Array<{ token: number; logprob: number }>;
 }
 
 /**
  * Picks the next token.
- * @param logits - the full vocabulary's raw logits.
+ * @param logitsByToken - the full vocabulary's raw logits (token → logit), in any order.
  * @param options.temperature - 0 picks the most likely token; otherwise logits are divided by it.
  * @param options.topP - nucleus size in (0, 1].
  * @param options.random - the seeded generator of this choice (one draw per sampled token, none at temperature 0).
- * @returns the token with its log-probability and the ranked distribution.
+ * @returns the token, its log-probability and access to the most likely alternatives.
  */
 export function sampleToken(
-  logits: readonly TokenLogit[],
+  logitsByToken: ReadonlyMap<number, number>,
   { temperature, topP, random }: { temperature: number; topP: number; random: RandomSource },
 ): SampledToken {
-  const sorted = logits.slice().sort((left, right) => right.logit - left.logit || left.token - right.token);
-  const best = sorted[0];
+  // Rank by descending logit, ties by token id. The engine hands the map over already sorted by
+  // logit, so this sort is nearly free; it makes the order independent of how the engine sorts ties.
+  const count = logitsByToken.size;
+  const tokens = new Int32Array(count);
+  const logits = new Float64Array(count);
+  let index = 0;
+  for (const [token, logit] of logitsByToken) {
+    tokens[index] = token;
+    logits[index++] = logit;
+  }
+  const order = Array.from({ length: count }, (_, position) => position);
+  const ranksBefore = (left: number, right: number) => logits[right]! - logits[left]! || tokens[left]! - tokens[right]!;
+  let alreadyRanked = true;
+  for (let position = 1; position < count && alreadyRanked; position++) alreadyRanked = ranksBefore(position - 1, position) < 0;
+  if (!alreadyRanked) order.sort(ranksBefore);
+  const best = order[0];
   if (best === undefined) throw new Error("The model returned no logits.");
+  const maxLogit = logits[best]!;
   let sumExp = 0;
-  for (const { logit } of sorted) sumExp += Math.exp(logit - best.logit);
-  const logNormaliser = best.logit + Math.log(sumExp);
-  const ranked = sorted.map(({ token, logit }) => ({ token, logprob: logit - logNormaliser }));
+  for (let position = 0; position < count; position++) sumExp += Math.exp(logits[position]! - maxLogit);
+  const logNormaliser = maxLogit + Math.log(sumExp);
 
-  let chosenRank = 0;
+  let chosen = best;
   if (temperature > 0) {
     // Probabilities at this temperature, in rank order; the nucleus is the shortest prefix reaching top_p.
-    const weights = sorted.map(({ logit }) => Math.exp((logit - best.logit) / temperature));
-    const total = weights.reduce((sum, weight) => sum + weight, 0);
+    const weights = new Float64Array(count);
+    let total = 0;
+    for (let rank = 0; rank < count; rank++) {
+      weights[rank] = Math.exp((logits[order[rank]!]! - maxLogit) / temperature);
+      total += weights[rank]!;
+    }
     let nucleusSize = 0;
     let nucleusWeight = 0;
-    while (nucleusSize < weights.length && (nucleusSize === 0 || nucleusWeight / total < topP)) {
-      nucleusWeight += weights[nucleusSize] ?? 0;
-      nucleusSize++;
-    }
+    while (nucleusSize < count && (nucleusSize === 0 || nucleusWeight / total < topP)) nucleusWeight += weights[nucleusSize++]!;
     let target = random() * nucleusWeight;
-    chosenRank = nucleusSize - 1;
+    let chosenRank = nucleusSize - 1;
     for (let rank = 0; rank < nucleusSize; rank++) {
-      target -= weights[rank] ?? 0;
+      target -= weights[rank]!;
       if (target < 0) {
         chosenRank = rank;
         break;
       }
     }
+    chosen = order[chosenRank]!;
   }
-  const chosen = ranked[chosenRank] ?? ranked[0]!;
-  return { token: chosen.token, logprob: chosen.logprob, ranked };
+  return {
+    token: tokens[chosen]!,
+    logprob: logits[chosen]! - logNormaliser,
+    top: (topCount) => order.slice(0, topCount).map((position) => ({ token: tokens[position]!, logprob: logits[position]! - logNormaliser })),
+  };
 }
