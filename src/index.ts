@@ -54,3 +54,16 @@ export {
   validateTemperature,
   type BackendKind,
 } from "./validate";
+export { verifyReproducibility, type Check, type CheckStatus } from "./verify";
+export { runVariants, type Variant, type VariantOutcome, type VariantsResult } from "./variants";
+export { compareBatches, type BatchChanges, type RunPair } from "./compare-batches";
+export {
+  renderBatchChangesHtml,
+  renderChecksHtml,
+  renderComparisonHtml,
+  renderFingerprintChangeHtml,
+  renderProgressHtml,
+  renderSettingsHtml,
+  renderVariantsHtml,
+} from "./render-notebook";
+export { startLocalServer, type LocalServer, type LocalServerOptions } from "./local/start";
