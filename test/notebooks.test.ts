@@ -1,0 +1,132 @@
+// The notebooks, executed for real: Jupyter (Debian's nbclient) runs every committed notebook on the
+// tslab kernel against the local model, as `npm run walkthrough` does. A recognisable fake API key is
+// set (with SEEDLAB_BACKEND=local, so no request goes to OpenAI) and searched for in every output.
+// The assertions read what a user sees: the tables' captions, the diff markup, the check rows.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { after, before, test } from "node:test";
+import { randomBytes } from "node:crypto";
+import { listNotebooks, runNotebooks, type NotebookResult } from "../scripts/run-notebooks";
+
+interface NotebookCell {
+  cell_type: string;
+  source: string | string[];
+  execution_count?: number | null;
+  outputs?: Array<{ output_type: string; name?: string; text?: string | string[]; data?: Record<string, string | string[]> }>;
+}
+interface Notebook {
+  cells: NotebookCell[];
+}
+
+const FAKE_KEY = `sk-seedlab-notebook-test-${randomBytes(12).toString("hex")}`;
+const joined = (value: string | string[] | undefined): string => (Array.isArray(value) ? value.join("") : value ?? "");
+const readNotebook = (path: string): Notebook => JSON.parse(readFileSync(path, "utf8")) as Notebook;
+
+let outputDir: string;
+const results = new Map<string, NotebookResult>();
+
+before(async () => {
+  outputDir = mkdtempSync(join(tmpdir(), "seedlab-notebooks-"));
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENAI_API_KEY: FAKE_KEY, SEEDLAB_BACKEND: "local" };
+  delete env.OPENAI_BASE_URL;
+  for (const result of await runNotebooks({ notebooks: listNotebooks(), outputDir, env })) results.set(basename(result.notebook), result);
+});
+after(() => rmSync(outputDir, { recursive: true, force: true }));
+
+/** Every HTML output of an executed notebook, in order. */
+function htmlOutputs(name: string): string[] {
+  const result = results.get(name);
+  assert.ok(result, `${name} was executed`);
+  return readNotebook(result.executed).cells.flatMap((cell) => (cell.outputs ?? []).map((output) => joined(output.data?.["text/html"])).filter((html) => html !== ""));
+}
+
+/** The HTML outputs whose caption starts with `prefix`, and their captions. */
+function tablesCaptioned(name: string, prefix: string): Array<{ html: string; caption: string }> {
+  return htmlOutputs(name)
+    .flatMap((html) => [...html.matchAll(/<table class="seedlab-table[^"]*"[\s\S]*?<\/table>/g)].map((match) => match[0]))
+    .map((html) => ({ html, caption: /<caption[^>]*>([\s\S]*?)<\/caption>/.exec(html)?.[1] ?? "" }))
+    .filter((table) => table.caption.startsWith(prefix));
+}
+
+test("the committed notebooks carry no outputs and no execution counts, and open and close as a course", () => {
+  const notebooks = listNotebooks();
+  assert.ok(notebooks.length >= 2);
+  for (const path of notebooks) {
+    const notebook = readNotebook(path);
+    for (const cell of notebook.cells.filter((cell) => cell.cell_type === "code")) {
+      assert.deepEqual(cell.outputs, [], `${basename(path)}: a code cell has outputs`);
+      assert.equal(cell.execution_count ?? null, null, `${basename(path)}: a code cell has an execution count`);
+    }
+    const markdown = notebook.cells.filter((cell) => cell.cell_type === "markdown").map((cell) => joined(cell.source));
+    assert.match(markdown[0] ?? "", /\*\*What you will learn:\*\*/, `${basename(path)} opens with what it teaches`);
+    assert.match(markdown[0] ?? "", /\*\*Time:\*\*/, `${basename(path)} says how long it takes`);
+    assert.match(markdown.at(-1) ?? "", /^## Takeaway/m, `${basename(path)} ends with the takeaway`);
+  }
+});
+
+test("every notebook runs through Jupyter on the tslab kernel without a failing cell", () => {
+  assert.equal(results.size, listNotebooks().length);
+  for (const [name, result] of results) assert.ok(result.ok, `${name}: cell ${result.failedCell} failed: ${result.message}`);
+});
+
+test("the fake API key appears nowhere in the executed notebooks or their HTML exports; the settings say it is set", () => {
+  for (const [name, result] of results) {
+    for (const path of [result.executed, result.html]) {
+      const text = readFileSync(path, "utf8");
+      assert.ok(!text.includes(FAKE_KEY), `${name}: the key is in ${path}`);
+      assert.ok(!text.includes(FAKE_KEY.slice(0, 24)), `${name}: part of the key is in ${path}`);
+    }
+  }
+  const settings = tablesCaptioned("01-reproducible-outputs.ipynb", "Backend: local");
+  assert.equal(settings.length, 1);
+  assert.match(settings[0]?.html ?? "", /<code>OPENAI_API_KEY<\/code><\/td><td[^>]*>set<\/td>/);
+});
+
+test("notebook 01: the guide's tables, unseeded outputs vary with inline diffs, seeded 5/5 identical, checks pass", () => {
+  const name = "01-reproducible-outputs.ipynb";
+  const single = htmlOutputs(name).filter((html) => html.includes("seedlab-run"));
+  assert.equal(single.length, 1, "step 2 shows one response as the guide's table");
+  for (const column of ["Response", "System fingerprint", "Prompt tokens", "Completion tokens"]) assert.ok(single[0]?.includes(`>${column}</th>`), column);
+
+  const [unseeded] = tablesCaptioned(name, "no seed, temperature 0.7 — ");
+  assert.ok(unseeded, "the unseeded batch table");
+  const distinct = Number(/(\d+) distinct outputs/.exec(unseeded.caption)?.[1] ?? 1);
+  assert.ok(distinct > 1, `unseeded batch: ${unseeded.caption}`);
+  assert.match(unseeded.html, /<(ins|del) class="seedlab-(added|removed)"/, "the unseeded table shows word diffs inline");
+
+  const [seeded] = tablesCaptioned(name, "seed 123, temperature 0 — ");
+  assert.ok(seeded, "the seeded batch table");
+  assert.match(seeded.caption, /^seed 123, temperature 0 — 5\/5 identical · 1 fingerprint · parameters identical$/);
+
+  const checks = tablesCaptioned(name, "Verification: ");
+  assert.equal(checks.length, 2, "step 5 verifies the seeded batch, then the unseeded one");
+  assert.equal(checks[0]?.caption, "Verification: 3/3 checks pass");
+  for (const check of ["content", "fingerprint", "parameters"]) {
+    assert.match(checks[0]?.html ?? "", new RegExp(`✔ pass</span></td><td[^>]*>${check}</td>`), `seeded ${check} check passes`);
+  }
+  assert.match(checks[1]?.html ?? "", /✘ fail<\/span><\/td><td[^>]*>content<\/td>/, "the unseeded content check fails");
+  assert.match(checks[1]?.html ?? "", /✔ pass<\/span><\/td><td[^>]*>parameters<\/td>/, "the unseeded parameters are identical");
+});
+
+test("notebook 02: changing one parameter changes the seeded output; another fingerprint changes some seeded texts", () => {
+  const name = "02-considerations.ipynb";
+  const variantTable = tablesCaptioned(name, "").find((table) => table.html.includes("seedlab-variants"));
+  assert.ok(variantTable, "the variants table");
+  const verdicts = [...variantTable.html.matchAll(/<tr[^>]*><td[^>]*>([^<]*)<\/td><td[^>]*>([^<]*)<\/td>/g)].map((match) => [match[1], match[2]]);
+  const verdictOf = (label: string): string | undefined => verdicts.find(([rowLabel]) => rowLabel?.startsWith(label))?.[1];
+  assert.equal(verdictOf("the baseline again"), "identical", "the control repeats the baseline");
+  for (const label of ["max_tokens", "top_p", "temperature", "seed", "prompt"]) {
+    assert.match(verdictOf(label) ?? "", /^differs/, `changing ${label} changes the output`);
+  }
+  assert.match(variantTable.html, /<(ins|del) class="seedlab-(added|removed)"/);
+
+  const [change] = tablesCaptioned(name, "default batch size (512) → batch size 1: ");
+  assert.ok(change, "the fingerprint-change table");
+  const fingerprints = /fingerprint (fp_[0-9a-f]+) → (fp_[0-9a-f]+)/.exec(change.caption);
+  assert.ok(fingerprints && fingerprints[1] !== fingerprints[2], `two fingerprints: ${change.caption}`);
+  const changed = Number(/(\d+) of 20 texts changed/.exec(change.caption)?.[1] ?? 0);
+  assert.ok(changed > 0 && changed < 20, `some seeded texts change with the fingerprint: ${change.caption}`);
+  assert.match(change.html, /<(ins|del) class="seedlab-(added|removed)"/);
+});
