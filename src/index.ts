@@ -38,7 +38,28 @@ export {
 } from "./chat";
 export { describeParameters, runBatch, runRequests, type BatchOptions } from "./batch";
 export { compareRuns, wordSimilarity, type Comparison, type DistinctOutput, type FingerprintGroup } from "./compare";
-export * from "./render";
+// Named, not `export *`: an ES module importing this CommonJS-compiled file sees only names it can detect.
+export {
+  DIFF_STYLES,
+  TABLE_STYLES,
+  diffTexts,
+  escapeHtml,
+  findReference,
+  htmlCell,
+  htmlHeader,
+  renderBatchHtml,
+  renderBatchText,
+  renderDiffHtml,
+  renderDiffLegendHtml,
+  renderDiffText,
+  renderRunHtml,
+  renderRunText,
+  renderVerdict,
+  shouldUseColor,
+  type BatchHtmlOptions,
+  type DiffGranularity,
+  type TextRenderOptions,
+} from "./render";
 export {
   BACKEND_KINDS,
   InvalidParameterError,

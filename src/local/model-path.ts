@@ -17,7 +17,7 @@ export const DEFAULT_MODEL_FILE = "stories260K.gguf";
  */
 export function findModelPath({
   explicitPath = process.env.SEEDLAB_MODEL_PATH,
-  projectRoot = path.resolve(__dirname, "..", ".."),
+  projectRoot = path.resolve(path.dirname(__filename), "..", ".."),
 }: { explicitPath?: string; projectRoot?: string } = {}): string {
   if (explicitPath !== undefined && explicitPath !== "") {
     const resolved = path.resolve(projectRoot, explicitPath);

@@ -40,7 +40,10 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+// `path.dirname(__filename)`, not `__dirname`: tsx sets `__dirname` to "data:text" when an ES module
+// imports this file, while `__filename` stays right.
+const HERE = path.dirname(__filename);
+const PROJECT_ROOT = path.resolve(HERE, "..", "..");
 const STARTUP_TIMEOUT_MS = 60000;
 const KILL_GRACE_MS = 5000;
 
@@ -52,7 +55,7 @@ const KILL_GRACE_MS = 5000;
  */
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const modelPath = findModelPath({ explicitPath: options.modelPath });
-  const args = ["--import", pathToFileURL(require.resolve("tsx", { paths: [PROJECT_ROOT] })).href, path.join(__dirname, "serve.ts"), "--ready-json", "--exit-with-parent", "--model", modelPath];
+  const args = ["--import", pathToFileURL(path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href, path.join(HERE, "serve.ts"), "--ready-json", "--exit-with-parent", "--model", modelPath];
   const flags: Array<[string, number | string | undefined]> = [
     ["--host", options.host],
     ["--port", options.port],
