@@ -5,7 +5,7 @@
 import type OpenAI from "openai";
 import type { Batch, BatchProgress, ChatParameters, ChatRun } from "./types";
 import { buildChatParameters, failedRun, hashParameters, sendChat, type ChatRequest } from "./chat";
-import { validateBatchOptions } from "./validate";
+import { InvalidParameterError, formatValue, validateBatchOptions } from "./validate";
 
 /** Options shared by {@link runBatch} and {@link runRequests}. */
 export interface BatchOptions {
@@ -27,14 +27,40 @@ export interface BatchOptions {
 
 /**
  * Sends one request `runs` times (the guide's loops of 5), up to `concurrency` at once.
- * @param options `client`, `request`, `runs` (default 5), `concurrency` (default 5), `onProgress`, `label`, `signal`.
- * @returns The batch; `runs[i].index === i`; failed runs carry `error`.
- * @throws {InvalidParameterError} For bad input (request, `runs`, `concurrency`), before any request is sent.
+ * @param options `client`, `request`, `runs` (default 5), `concurrency` (default 5), `onProgress`, `label`, `signal`;
+ *   `indexes`: send only these run indexes (each from 0 to `runs` - 1, no repeats), e.g. to resume a saved batch.
+ * @returns The batch; `runs[i].index === i` (with `indexes`: only those runs, in the order given); failed runs carry `error`.
+ * @throws {InvalidParameterError} For bad input (request, `runs`, `concurrency`, `indexes`), before any request is sent.
  */
-export async function runBatch({ request, runs = 5, concurrency = 5, ...options }: BatchOptions & { request: ChatRequest; runs?: number }): Promise<Batch> {
+export async function runBatch({
+  request,
+  runs = 5,
+  concurrency = 5,
+  indexes,
+  ...options
+}: BatchOptions & { request: ChatRequest; runs?: number; indexes?: readonly number[] }): Promise<Batch> {
   validateBatchOptions({ runs, concurrency });
+  if (indexes !== undefined) validateIndexes(indexes, runs);
   const parameters = buildChatParameters(request);
-  return runPool(Array.from({ length: runs }, () => parameters), { concurrency, ...options });
+  const sent = indexes ?? Array.from({ length: runs }, (_, index) => index);
+  return runPool(sent.map(() => parameters), { concurrency, ...options, label: options.label ?? describeParameters(parameters), indexes: sent });
+}
+
+function validateIndexes(indexes: unknown, runs: number): void {
+  const fix = `Pass distinct run indexes from 0 to ${runs - 1}, or leave \`indexes\` out to send all ${runs} runs.`;
+  if (!Array.isArray(indexes)) {
+    throw new InvalidParameterError("indexes", `Expected \`indexes\` to be an array of run indexes, got ${formatValue(indexes)}. ${fix}`);
+  }
+  const seen = new Set<number>();
+  indexes.forEach((index: unknown, position) => {
+    if (typeof index !== "number" || !Number.isSafeInteger(index) || index < 0 || index >= runs || seen.has(index)) {
+      throw new InvalidParameterError(
+        `indexes[${position}]`,
+        `Expected \`indexes[${position}]\` to be a run index from 0 to ${runs - 1} not listed before, got ${formatValue(index)}. ${fix}`,
+      );
+    }
+    seen.add(index);
+  });
 }
 
 /**
@@ -61,7 +87,7 @@ export function describeParameters(parameters: ChatParameters): string {
 
 async function runPool(
   parametersList: ChatParameters[],
-  { client, concurrency, onProgress, label, signal, timeoutMs, maxRetries }: Omit<BatchOptions, "concurrency"> & { concurrency: number },
+  { client, concurrency, onProgress, label, signal, timeoutMs, maxRetries, indexes }: Omit<BatchOptions, "concurrency"> & { concurrency: number; indexes?: readonly number[] },
 ): Promise<Batch> {
   const startedAt = new Date().toISOString();
   const started = performance.now();
@@ -72,8 +98,9 @@ async function runPool(
   let failed = 0;
   let progressError: { error: unknown } | null = null;
 
-  const record = (run: ChatRun): void => {
-    runs[run.index] = run;
+  // `runs[position]` holds the run sent as `indexes[position]` (position = index without `indexes`).
+  const record = (run: ChatRun, position: number): void => {
+    runs[position] = run;
     finished += 1;
     if (run.error !== null) failed += 1;
     if (onProgress === undefined || progressError !== null) return;
@@ -87,27 +114,28 @@ async function runPool(
 
   const worker = async (): Promise<void> => {
     while (next < total) {
-      const index = next;
+      const position = next;
       next += 1;
-      const parameters = parametersList[index] as ChatParameters;
+      const index = indexes?.[position] ?? position;
+      const parameters = parametersList[position] as ChatParameters;
       if (signal?.aborted) {
         const base = { index, parameters, parametersHash: hashParameters(parameters), startedAt: new Date().toISOString() };
-        record(failedRun(base, { latencyMs: 0, attempts: 0, error: { type: "AbortError", status: null, message: "The batch was aborted before this run was sent." } }));
+        record(failedRun(base, { latencyMs: 0, attempts: 0, error: { type: "AbortError", status: null, message: "The batch was aborted before this run was sent." } }), position);
         continue;
       }
       const options: { index: number; signal?: AbortSignal; timeoutMs?: number; maxRetries?: number } = { index };
       if (signal !== undefined) options.signal = signal;
       if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
       if (maxRetries !== undefined) options.maxRetries = maxRetries;
-      record((await sendChat(client, parameters, options)).run);
+      record((await sendChat(client, parameters, options)).run, position);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, total) }, () => worker()));
 
   if (progressError !== null) throw (progressError as { error: unknown }).error;
-  const first = parametersList[0] as ChatParameters;
+  const first = parametersList[0];
   return {
-    label: label ?? (parametersList.every((parameters) => parameters === first) ? describeParameters(first) : `${total} requests`),
+    label: label ?? (first !== undefined && parametersList.every((parameters) => parameters === first) ? describeParameters(first) : `${total} requests`),
     runs,
     concurrency,
     startedAt,

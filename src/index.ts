@@ -88,3 +88,4 @@ export {
   renderVariantsHtml,
 } from "./render-notebook";
 export { startLocalServer, type LocalServer, type LocalServerOptions } from "./local/start";
+export { SavedRunsError, appendRun, readRuns, runSavedBatch, writeRuns, type SavedBatchOptions } from "./saved-runs";
