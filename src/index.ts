@@ -89,3 +89,19 @@ export {
 } from "./render-notebook";
 export { startLocalServer, type LocalServer, type LocalServerOptions } from "./local/start";
 export { SavedRunsError, appendRun, readRuns, runSavedBatch, writeRuns, type SavedBatchOptions } from "./saved-runs";
+export { buildReport, runSuite, type FingerprintOutputs, type PromptReport, type ReproducibilityReport, type SuiteOptions, type SuitePrompt } from "./report";
+export {
+  computeMargins,
+  findBatchDivergences,
+  findDivergence,
+  type Alternative,
+  type BatchDivergence,
+  type BatchDivergenceOptions,
+  type Divergence,
+  type DivergenceOptions,
+  type DivergenceUnit,
+  type MarginOptions,
+  type TokenMargin,
+} from "./divergence";
+export { runSweep, summarizeSweep, type Sweep, type SweepCell, type SweepOptions, type SweepRow } from "./sweep";
+export { renderDivergenceHtml, renderHeatmapSvg, renderMarginsHtml, renderPositionsSvg, renderReportHtml, renderSweepHtml } from "./render-analysis";
