@@ -91,8 +91,10 @@ export function renderDivergenceHtml(divergence: BatchDivergence, { caption }: {
       ? "No run succeeded: nothing to compare."
       : `Against run ${divergence.referenceIndex}: ${divergence.identicalIndexes.length} identical (reference included), ${divergence.divergences.length} differ` +
         (divergence.failedIndexes.length > 0 ? `, ${divergence.failedIndexes.length} failed` : "") +
-        (summary === null ? "" : ` · first difference at ${unit} ${summary.minimum} to ${summary.maximum} (median ${summary.median})`) +
-        ` · positions counted in ${unit}s${divergence.unitReason === null ? "" : ` (${divergence.unitReason})`}`;
+        (summary === null
+          ? ""
+          : ` · first difference at ${unit} ${summary.minimum} to ${summary.maximum} (median ${summary.median})` +
+            ` · positions counted in ${unit}s${divergence.unitReason === null ? "" : ` (${divergence.unitReason})`}`);
   const rows = divergence.divergences.map((item) => {
     const context =
       `<span style="${TABLE_STYLES.muted}">${item.before.length < item.characterOffset ? "…" : ""}${escapeHtml(item.before)}</span>` +
