@@ -200,6 +200,16 @@ export async function sendChat(client: OpenAI, parameters: ChatParameters, { ind
       .chat.completions.create({ ...parameters, stream: false } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, requestOptions)
       .withResponse();
     const latencyMs = performance.now() - started;
+    // A server that is not quite OpenAI-compatible may omit anything: record what is missing, never a bare TypeError.
+    const missing = describeMissing(data);
+    if (missing !== null) {
+      const error: RunError = {
+        type: "InvalidResponseError",
+        status: response.status,
+        message: `The response is not a chat completion: ${missing}. Check that the base URL is the server's OpenAI-compatible /v1 endpoint.`,
+      };
+      return { run: failedRun(base, { latencyMs, attempts, error }), cause: new Error(error.message) };
+    }
     const choice = data.choices[0];
     if (choice === undefined) {
       const error: RunError = { type: "EmptyResponseError", status: response.status, message: "The response had no choices." };
@@ -254,6 +264,30 @@ export function failedRun(
   };
 }
 
+/** The messages of an error's `cause` chain (at most 4, repeats and "fetch failed" left out). */
+function causeMessages(cause: unknown): string[] {
+  const messages: string[] = [];
+  for (let current = cause, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth += 1) {
+    const text = (current as NodeJS.ErrnoException).code && !current.message.includes(String((current as NodeJS.ErrnoException).code))
+      ? `${current.message} ${(current as NodeJS.ErrnoException).code}`
+      : current.message;
+    if (text !== "fetch failed" && !messages.includes(text)) messages.push(text);
+  }
+  return messages;
+}
+
+/** What a parsed response lacks to be read as a chat completion, or null when nothing is missing. */
+function describeMissing(data: unknown): string | null {
+  if (typeof data !== "object" || data === null) return `the body is ${data === undefined || data === null ? "empty" : formatValue(data)}`;
+  const choices = (data as { choices?: unknown }).choices;
+  if (!Array.isArray(choices)) return "it has no `choices` array";
+  const first: unknown = choices[0];
+  if (first === undefined) return null; // an empty list: EmptyResponseError
+  const message = (first as { message?: unknown } | null)?.message;
+  if (typeof message !== "object" || message === null) return "`choices[0]` has no `message`";
+  return null;
+}
+
 function readLogprobs(logprobs: OpenAI.Chat.ChatCompletion.Choice["logprobs"] | undefined): TokenLogprob[] | null {
   if (!logprobs?.content) return null;
   return logprobs.content.map((entry) => ({
@@ -276,6 +310,16 @@ export function toRunError(error: unknown, apiKey: string | null = null): RunErr
   let message = error instanceof Error ? error.message : String(error);
   // The SDK lets a JSON parse failure of the response body through as a bare SyntaxError.
   if (error instanceof SyntaxError) message = `The response body was not valid JSON: ${message}`;
+  // ... and a body cut off mid-way (the connection closed after the headers) as undici's TypeError "terminated".
+  // The SDK's "Connection error." hides why (refused, reset, DNS): add the underlying causes.
+  if (error instanceof OpenAI.APIConnectionError && !(error instanceof OpenAI.APIConnectionTimeoutError)) {
+    const causes = causeMessages(error.cause);
+    if (causes.length > 0) message = `${message.replace(/\.$/, "")} (${causes.join(": ")}).`;
+  }
+  if (error instanceof TypeError && message === "terminated") {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    message = `The response was cut off: the connection closed before the whole body arrived (terminated${cause}). Run the request again.`;
+  }
   return { type, status, message: explainUnsupportedParameter(redactSecrets(message, apiKey)) };
 }
 

@@ -1,7 +1,8 @@
 /**
  * A tiny OpenAI-shaped HTTP server on 127.0.0.1 for FAULT INJECTION only: delays (to observe
- * concurrency), 429/500/400/401 responses, broken JSON, hung requests. Real outputs come from the
- * local model in other tests; this server answers with whatever each test scripts.
+ * concurrency), any status with any headers (429 + Retry-After, 500, 503, 400, 401), broken JSON,
+ * bodies cut off mid-way, connection resets, hung requests. Real outputs come from the local model
+ * in other tests; this server answers with whatever each test scripts.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -17,6 +18,10 @@ export interface FaultResponse {
   delayMs?: number;
   /** Never reply (for timeouts). */
   hang?: boolean;
+  /** Reset the connection (TCP RST) instead of replying. */
+  reset?: boolean;
+  /** Announce the whole body's length, send only its first `truncateAt` bytes, then reset the connection. */
+  truncateAt?: number;
   headers?: Record<string, string>;
 }
 
@@ -74,9 +79,17 @@ export async function startFaultServer(respond: (request: ReceivedRequest) => Fa
       const reply = respond(received);
       const finish = (): void => {
         inFlight -= 1;
-        const body = reply.raw ?? JSON.stringify(reply.body ?? completion(`reply ${received.number}`));
-        outgoing.writeHead(reply.status ?? 200, { "content-type": "application/json", ...reply.headers });
-        outgoing.end(body);
+        if (reply.reset) {
+          incoming.socket.resetAndDestroy();
+          return;
+        }
+        const body = Buffer.from(reply.raw ?? JSON.stringify(reply.body ?? completion(`reply ${received.number}`)));
+        outgoing.writeHead(reply.status ?? 200, { "content-type": "application/json", "content-length": String(body.length), ...reply.headers });
+        if (reply.truncateAt === undefined) {
+          outgoing.end(body);
+          return;
+        }
+        outgoing.write(body.subarray(0, reply.truncateAt), () => incoming.socket.resetAndDestroy());
       };
       if (reply.hang) {
         const release = (): void => {
