@@ -3,6 +3,7 @@
  * backend flags shared by `run` and `check`, and turning them into `Settings`: settings come from
  * the environment and `.env` (see `loadSettings`), and flags override them.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import type { BatchProgress } from "../types";
 import { loadSettings, type Settings } from "../config";
@@ -85,7 +86,13 @@ export function settingsFromFlags(values: FlagValues, spec: CommandSpec, context
     env.SEEDLAB_MODEL = model;
   }
   const modelPath = stringFlag(values, "model-path");
-  if (modelPath !== undefined) env.SEEDLAB_MODEL_PATH = path.resolve(context.cwd, modelPath);
+  if (modelPath !== undefined) {
+    const resolved = path.resolve(context.cwd, modelPath);
+    if (!fs.existsSync(resolved)) {
+      throw new UsageError(`Expected \`--model-path\` to be an existing GGUF file, got ${formatValue(modelPath)} (looked at ${resolved}). Point it at a .gguf file, or leave it out for stories260K.`, usage);
+    }
+    env.SEEDLAB_MODEL_PATH = resolved;
+  }
   const integers: Array<[string, string, number, string]> = [
     ["concurrency", "SEEDLAB_CONCURRENCY", 1, "Use 1 to send requests one after another, or e.g. 5."],
     ["timeout-ms", "SEEDLAB_TIMEOUT_MS", 1, "Use e.g. 60000 (one minute)."],
