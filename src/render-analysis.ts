@@ -65,14 +65,28 @@ export function renderReportHtml(report: ReproducibilityReport, { caption }: { c
   );
 }
 
-function renderAlternatives(alternatives: Alternative[] | null, otherToken: string | null): string {
+function renderAlternatives(alternatives: Alternative[] | null, otherToken: string | null, digits: number): string {
   if (alternatives === null) return `<span style="${TABLE_STYLES.muted}">no logprobs</span>`;
   const items = alternatives.map((alternative) => {
     const mark = alternative.chosen ? " ✔" : alternative.token === otherToken ? " ◆" : "";
-    const text = `${showToken(alternative.token)} ${(alternative.probability * 100).toFixed(1)}%${mark}`;
+    const text = `${showToken(alternative.token)} ${formatPercent(alternative.probability, digits)}${mark}`;
     return `<div style="white-space:nowrap${alternative.chosen ? ";font-weight:700" : ""}">${text}</div>`;
   });
   return items.join("");
+}
+
+const formatPercent = (probability: number, digits: number): string => `${(probability * 100).toFixed(digits)}%`;
+
+/**
+ * Decimals (of a percentage) needed to show that two runs' probabilities differ: 1 when they are equal
+ * (same prefix, same configuration), more when a tiny numerical difference would otherwise print as a tie.
+ */
+function percentDigits(pairs: Array<[number | null | undefined, number | null | undefined]>): number {
+  for (let digits = 1; digits < 8; digits += 1) {
+    const hidden = pairs.some(([a, b]) => typeof a === "number" && typeof b === "number" && a !== b && formatPercent(a, digits) === formatPercent(b, digits));
+    if (!hidden) return digits;
+  }
+  return 8;
 }
 
 /**
@@ -101,18 +115,22 @@ export function renderDivergenceHtml(divergence: BatchDivergence, { caption }: {
       `<del style="${DIFF_STYLES.removed}">${escapeHtml(item.referenceAfter)}</del>` +
       `<br><span style="${TABLE_STYLES.muted}">${item.before.length < item.characterOffset ? "…" : ""}${escapeHtml(item.before)}</span>` +
       `<ins style="${DIFF_STYLES.added}">${escapeHtml(item.runAfter)}</ins>`;
+    // The same candidate's probability in both runs: show enough decimals to tell them apart.
+    const runProbabilityOf = new Map((item.runAlternatives ?? []).map((alternative) => [alternative.token, alternative.probability] as const));
+    const digits = percentDigits((item.referenceAlternatives ?? []).map((alternative): [number, number | undefined] => [alternative.probability, runProbabilityOf.get(alternative.token)]));
+    const probability = (value: number | null): string => (value === null ? "—" : formatPercent(value, digits));
     const tokens =
       item.unit === "token"
         ? `<div>${showToken(item.referenceToken)} → ${showToken(item.runToken)}</div>` +
-          `<div style="${TABLE_STYLES.muted}">p = ${decimal(item.referenceTokenProbability)} → ${decimal(item.runTokenProbability)}</div>`
+          `<div style="${TABLE_STYLES.muted}">p = ${probability(item.referenceTokenProbability)} → ${probability(item.runTokenProbability)}</div>`
         : "";
     return row(
       cell(String(item.runIndex), TABLE_STYLES.number) +
         cell(`${unit} ${item.position}`, TABLE_STYLES.number) +
         cell(tokens || `<span style="${TABLE_STYLES.muted}">—</span>`) +
         cell(context, TABLE_STYLES.text) +
-        cell(renderAlternatives(item.referenceAlternatives, item.runToken)) +
-        cell(renderAlternatives(item.runAlternatives, item.referenceToken)),
+        cell(renderAlternatives(item.referenceAlternatives, item.runToken, digits)) +
+        cell(renderAlternatives(item.runAlternatives, item.referenceToken, digits)),
     );
   });
   const body =
@@ -121,7 +139,7 @@ export function renderDivergenceHtml(divergence: BatchDivergence, { caption }: {
       : row(`<td colspan="6" style="${TABLE_STYLES.cell};${TABLE_STYLES.muted}">${divergence.referenceIndex === null ? "no successful run" : "every run has the reference's exact text"}</td>`);
   const legend =
     divergence.divergences.length > 0
-      ? `<div style="${TABLE_STYLES.muted};font-size:0.85em">Context: <del style="${DIFF_STYLES.removed}">reference's continuation</del> / <ins style="${DIFF_STYLES.added}">this run's continuation</ins>. Alternatives: top tokens and their probabilities at the first differing position; ✔ = the token that run emitted, ◆ = the token the other run emitted.</div>`
+      ? `<div style="${TABLE_STYLES.muted};font-size:0.85em">Context: <del style="${DIFF_STYLES.removed}">reference's continuation</del> / <ins style="${DIFF_STYLES.added}">this run's continuation</ins>. Alternatives: top tokens and their probabilities at the first differing position (with as many decimals as it takes to show where the two runs' numbers differ); ✔ = the token that run emitted, ◆ = the token the other run emitted.</div>`
       : "";
   return (
     `<div class="seedlab-divergence" style="color:inherit">` +

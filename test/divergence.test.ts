@@ -175,3 +175,12 @@ test("divergence, margins and positions HTML escape tokens and texts", () => {
   assert.equal((svg.match(/<circle /g) ?? []).length, 3);
   assert.match(svg, /character 5/);
 });
+
+test("alternatives are printed with enough decimals to show that two runs' probabilities differ, and one decimal when they do not", () => {
+  const near: Array<[string, Array<[string, number]>]> = [["A", [["A", 0.2153], ["B", 0.2152]]]];
+  const shifted: Array<[string, Array<[string, number]>]> = [["B", [["A", 0.21521], ["B", 0.21523]]]];
+  const differing = renderDivergenceHtml(findBatchDivergences({ batch: [tokenRun(0, near), tokenRun(1, shifted)] }));
+  assert.ok(differing.includes("21.530%") && differing.includes("21.521%"), "three decimals tell 21.530% from 21.521%");
+  const same = renderDivergenceHtml(findBatchDivergences({ batch: [tokenRun(0, near), tokenRun(1, [["B", [["A", 0.2153], ["B", 0.2152]]]])] }));
+  assert.ok(same.includes("21.5%") && !same.includes("21.53"), "equal numbers stay at one decimal");
+});
