@@ -241,7 +241,8 @@ export function renderHeatmapSvg(comparison: Comparison, { labels = {}, title = 
   const labelWidth = Math.min(200, 16 + Math.max(30, ...indexes.map((index) => labelOf(index).length * 6.5)));
   const top = 40;
   const gridWidth = count * size;
-  const width = Math.max(labelWidth + gridWidth + 10, 320);
+  // Wide enough for the grid and for the legend line below it.
+  const width = Math.max(labelWidth + gridWidth + 10, 5 * 52 + 220);
   const legendY = top + gridWidth + 14;
   const height = legendY + 30;
   const parts: string[] = [];
@@ -274,7 +275,7 @@ export function renderHeatmapSvg(comparison: Comparison, { labels = {}, title = 
   });
   parts.push(`<text x="${5 * 52}" y="${legendY + 11}" font-size="10" fill="currentColor" fill-opacity="0.75">0 = no words in common, 1 = identical</text>`);
   return (
-    `<svg class="seedlab-heatmap" xmlns="http://www.w3.org/2000/svg" width="${Math.max(width, 5 * 52 + 220)}" height="${height}" viewBox="0 0 ${Math.max(width, 5 * 52 + 220)} ${height}" role="img" style="color:inherit;display:block;margin:0.5em 0;font-family:sans-serif">` +
+    `<svg class="seedlab-heatmap" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" style="color:inherit;display:block;margin:0.5em 0;font-family:sans-serif">` +
     `<title>${escapeHtml(title)}</title>` +
     parts.join("") +
     "</svg>"
