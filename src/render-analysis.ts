@@ -197,9 +197,13 @@ export function renderPositionsSvg(positions: readonly number[], unit: Divergenc
 export function renderMarginsHtml(margins: readonly TokenMargin[], { fragileBelow = 0.1, caption }: { fragileBelow?: number; caption?: string } = {}): string {
   const fragile = margins.filter((margin) => margin.fragile).length;
   const sampledBelowTop = margins.filter((margin) => margin.sampledBelowTop).length;
+  const measured = margins.filter((margin) => margin.margin !== null).length;
   const defaultCaption =
-    `${fragile} of ${margins.length} tokens are fragile (top-1 minus top-2 probability below ${fragileBelow})` +
-    (sampledBelowTop > 0 ? ` · ${sampledBelowTop} tokens were sampled below the most likely one` : "");
+    measured === 0 && margins.length > 0
+      ? `No margins: the run's logprobs list fewer than 2 candidates per token. Request top_logprobs: 5.`
+      : `${fragile} of ${margins.length} tokens are fragile (top-1 minus top-2 probability below ${fragileBelow})` +
+        (measured < margins.length ? ` · ${margins.length - measured} without a runner-up` : "") +
+        (sampledBelowTop > 0 ? ` · ${sampledBelowTop} tokens were sampled below the most likely one` : "");
   const spans = margins.map((margin) => {
     const describe = (candidate: { token: string; probability: number } | null): string => (candidate === null ? "none" : `${JSON.stringify(candidate.token)} ${(candidate.probability * 100).toFixed(1)}%`);
     const title = `token ${margin.position} ${JSON.stringify(margin.token)}: p = ${(margin.probability * 100).toFixed(1)}%; top ${describe(margin.top)}, runner-up ${describe(margin.runnerUp)}, margin ${decimal(margin.margin)}`;

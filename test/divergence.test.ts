@@ -148,7 +148,8 @@ test("margins: top-1 minus top-2 probability, fragile below the threshold, token
 
   const html = renderMarginsHtml(margins);
   assert.match(html, /^<div class="seedlab-margins"/);
-  assert.match(html, /1 of 5 tokens are fragile/);
+  assert.match(html, /1 of 5 tokens are fragile \(top-1 minus top-2 probability below 0\.1\) · 1 without a runner-up/);
+  assert.match(renderMarginsHtml(computeMargins({ run: tokenRun(1, [["x", [["x", 1]]]]) })), /No margins: .*top_logprobs/);
   assert.match(html, /1 tokens were sampled below the most likely one/);
   assert.equal((html.match(/class="seedlab-token seedlab-fragile"/g) ?? []).length, 1);
   assert.equal((html.match(/class="seedlab-token/g) ?? []).length, 5);
