@@ -2,7 +2,7 @@
  * The local server's HTTP layer: an OpenAI-compatible Chat Completions endpoint over one engine.
  *
  * Routes: `POST /v1/chat/completions` (JSON, or server-sent events with `stream: true`),
- * `GET /v1/models`, `GET /v1/models/:id`, `GET /health`. Every completion response carries the seed
+ * `GET /v1/models`, `GET /v1/models/:id`, `GET /health` (status, queue depth and limit, pid, memory). Every completion response carries the seed
  * it used in the `x-seedlab-seed` header. Generations run one at a time through a queue, so
  * concurrent requests get exactly the output they get alone; a full queue answers 429 with
  * Retry-After.
@@ -47,7 +47,19 @@ export function createLocalHttpServer(engine: Engine, { maxQueue = 64, maxBodyBy
     const url = new URL(request.url ?? "/", "http://localhost");
     const route = url.pathname.replace(/\/+$/, "");
     if (route === "/health") {
-      return requireMethod(request, "GET", () => sendJson(response, 200, { status: "ok", model: engine.modelId, system_fingerprint: engine.fingerprint, queued: queue.waiting }));
+      // pid and memory let a load test (or an operator) watch the server process: rss now, peak since start.
+      return requireMethod(request, "GET", () =>
+        sendJson(response, 200, {
+          status: "ok",
+          model: engine.modelId,
+          system_fingerprint: engine.fingerprint,
+          queued: queue.waiting,
+          max_queue: maxQueue,
+          pid: process.pid,
+          rss_bytes: process.memoryUsage.rss(),
+          max_rss_bytes: process.resourceUsage().maxRSS * 1024,
+        }),
+      );
     }
     if (route === "/v1/models") return requireMethod(request, "GET", () => sendJson(response, 200, { object: "list", data: [modelRecord] }));
     if (route.startsWith("/v1/models/")) {
