@@ -11,6 +11,7 @@ import * as nodePath from "node:path";
 import type { Batch, BatchProgress, ChatRun } from "./types";
 import { buildChatParameters, hashParameters, redactSecrets, type ChatRequest } from "./chat";
 import { runBatch, type BatchOptions } from "./batch";
+import { NO_API_KEY } from "./client";
 import { InvalidParameterError, formatValue, validateBatchOptions } from "./validate";
 
 /** Thrown when a saved-runs file cannot be used: a bad line, or runs of another request. */
@@ -137,11 +138,11 @@ export async function runSavedBatch({ path: file, request, runs = 5, concurrency
       message: `${file} holds runs of a different request (parametersHash ${other.parametersHash}; this request's is ${hash}). Use another \`path\` for this request, or delete ${file} to start over.`,
     });
   }
-  const kept = new Map<number, ChatRun>(saved.filter((run) => run.error === null).map((run) => [run.index, run]));
-  const resumed = [...kept.keys()].filter((index) => index < runs).length;
-  const indexes = Array.from({ length: runs }, (_, index) => index).filter((index) => !kept.has(index));
-  // Start from a clean file: drops an unfinished last line and the failures about to be retried.
-  writeRuns(file, saved.filter((run) => run.error === null));
+  const byIndex = new Map<number, ChatRun>(saved.map((run) => [run.index, run]));
+  const indexes = Array.from({ length: runs }, (_, index) => index).filter((index) => byIndex.get(index)?.error !== null);
+  const resumed = runs - indexes.length;
+  // The file is only appended to from here on (appendRun drops an unfinished last line first), so
+  // an interruption at any point leaves every finished run on disk.
 
   // The caller's callback may throw: keep saving every run, stop calling it, raise its error at the end (as runBatch does).
   let progressError: { error: unknown } | null = null;
@@ -156,9 +157,9 @@ export async function runSavedBatch({ path: file, request, runs = 5, concurrency
   };
   const batch = await runBatch({ ...options, request, runs, concurrency, indexes, onProgress: progress });
 
-  for (const run of batch.runs) kept.set(run.index, scrub(run, apiKey));
+  for (const run of batch.runs) byIndex.set(run.index, scrub(run, apiKey));
   // Runs beyond `runs` (saved by a longer batch of the same request) stay in the file, not in the result.
-  const all = [...kept.values()].sort((a, b) => a.index - b.index);
+  const all = [...byIndex.values()].sort((a, b) => a.index - b.index);
   writeRuns(file, all);
   if (progressError !== null) throw (progressError as { error: unknown }).error;
   return { ...batch, runs: all.filter((run) => run.index < runs), resumed };
@@ -174,11 +175,15 @@ function serialiseRun(run: ChatRun): string {
   return JSON.stringify(scrub(run, null)) + "\n";
 }
 
-/** Removes the key (and anything shaped like an OpenAI key) from the texts a server could echo it into. */
+/**
+ * Removes the key from the texts a server could echo it into: error messages lose the key and
+ * anything shaped like an OpenAI key; contents lose the exact key only (model output is kept as is).
+ */
 function scrub(run: ChatRun, apiKey: string | null): ChatRun {
   const error = run.error === null ? null : { ...run.error, message: redactSecrets(run.error.message, apiKey) };
-  const content = run.content === null || !apiKey ? run.content : redactSecrets(run.content, apiKey);
-  return error === run.error && content === run.content ? run : { ...run, content, error };
+  const secret = apiKey !== null && apiKey !== NO_API_KEY && apiKey.length >= 4 ? apiKey : null;
+  const content = run.content === null || secret === null || !run.content.includes(secret) ? run.content : run.content.split(secret).join("[redacted]");
+  return { ...run, content, error };
 }
 
 function isJson(text: string): boolean {
