@@ -130,3 +130,32 @@ test("notebook 02: changing one parameter changes the seeded output; another fin
   assert.ok(changed > 0 && changed < 20, `some seeded texts change with the fingerprint: ${change.caption}`);
   assert.match(change.html, /<(ins|del) class="seedlab-(added|removed)"/);
 });
+
+test("notebook 03: the report (seeded TARr 1, unseeded below 1), the heatmap, divergences with alternatives, two fingerprints, the sweep, saved runs", () => {
+  const name = "03-measuring-reproducibility.ipynb";
+  const html = htmlOutputs(name).join("\n");
+  const reports = tablesCaptioned(name, "TARr@");
+  const seededReport = /^TARr@5 = (\d+)\/(\d+) /.exec(reports[0]?.caption ?? "");
+  assert.ok(seededReport && seededReport[1] === seededReport[2], `the seeded suite is fully reproduced: ${reports[0]?.caption}`);
+  const unseededReport = /^TARr@5 = (\d+)\/(\d+) /.exec(reports[1]?.caption ?? "");
+  assert.ok(unseededReport && Number(unseededReport[1]) < Number(unseededReport[2]), `the unseeded suite is not: ${reports[1]?.caption}`);
+  assert.match(reports[0]?.html ?? "", /seedlab-report/);
+
+  assert.match(html, /<svg class="seedlab-heatmap"[^>]*>[\s\S]*<\/svg>/, "the similarity heatmap is inline SVG");
+  const divergence = /<div class="seedlab-divergence"[\s\S]*?<\/table>/.exec(html)?.[0] ?? "";
+  assert.match(divergence, /positions counted in tokens/);
+  assert.match(divergence, /Alternatives in the reference/);
+  assert.ok((divergence.match(/\d+(\.\d+)?%/g) ?? []).length >= 4, "alternatives come with their probabilities");
+  assert.match(html, /<div class="seedlab-margins"/);
+  assert.match(html, /<div class="seedlab-sweep"/);
+
+  const result = results.get(name);
+  assert.ok(result);
+  const markdownOutputs = readNotebook(result.executed).cells.flatMap((cell) => (cell.outputs ?? []).map((output) => joined(output.data?.["text/markdown"])));
+  const flips = markdownOutputs.map((text) => /^(\d+) of (\d+) seeds give another text with batch size 1/.exec(text)).find((match) => match !== null);
+  assert.ok(flips && Number(flips[1]) > 0, "another fingerprint changes some seeded texts");
+
+  const [saved] = tablesCaptioned(name, "saved → again: ");
+  assert.ok(saved, "a saved batch compared with a new run");
+  assert.match(saved.caption, /same fingerprint \(fp_[0-9a-f]+\); 0 of \d+ texts changed/);
+});
