@@ -189,6 +189,13 @@ export async function runCommand(args: readonly string[], context: CommandContex
     }
     progress.clear();
 
+    if (context.signal.aborted) {
+      // Show what finished; the runs cancelled by Ctrl+C are not results.
+      const finished = batch.runs.filter((run) => run.error === null || !/Abort/.test(run.error.type));
+      batch = { ...batch, runs: finished };
+      context.stderr.write(`Interrupted: ${finished.length} of ${runs} runs finished.\n`);
+      if (finished.length === 0) return EXIT_CODES.interrupted;
+    }
     const comparison = compareRuns(batch.runs);
     if (booleanFlag(values, "json")) {
       context.stdout.write(JSON.stringify(batch, null, 2) + "\n");
