@@ -264,13 +264,14 @@ test("escapeXml: markup escaped, characters XML cannot hold dropped", () => {
 
 test("compare two saved batches: the same request → no changes (exit 0); another seed → changes (exit 1)", async () => {
   const save = (name: string, seed: string): Promise<Result> =>
-    seedlab(["run", "Once upon a time", "--seed", seed, "--temperature", "0.8", "--max-tokens", "20", "-n", "2", "--save", name, ...remote]);
+    seedlab(["run", "Once upon a time", "--seed", seed, "--temperature", "0.8", "--max-tokens", "20", "-n", "2", "--save", name, ...remote], { env: { OPENAI_API_KEY: SECRET } });
   const saved = await Promise.all([save("a.jsonl", "1"), save("b.jsonl", "1"), save("c.jsonl", "2")]);
   for (const result of saved) {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /Saved 2 runs to [abc]\.jsonl\./);
   }
   assert.equal(fs.readFileSync(file("a.jsonl"), "utf8").trim().split("\n").length, 2);
+  for (const name of ["a.jsonl", "b.jsonl", "c.jsonl"]) assert.ok(!fs.readFileSync(file(name), "utf8").includes(SECRET), `${name} holds no key`);
 
   const same = await seedlab(["compare", "a.jsonl", "b.jsonl"]);
   assert.equal(same.code, 0, same.stdout + same.stderr);

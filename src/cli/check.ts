@@ -6,14 +6,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Batch, ChatRun } from "../types";
-import { openBackend } from "../backend";
 import { runBatch } from "../batch";
 import type { ChatRequest } from "../chat";
 import { compareRuns, type Comparison } from "../compare";
 import { renderDiffText } from "../render-diff";
 import { renderVerdict } from "../render-verdict";
 import { EXIT_CODES, parseCommandLine, readInteger, renderHelp, stringFlag, type CommandSpec } from "./args";
-import { BACKEND_FLAGS, COLOR_FLAGS, colorChoice, createProgressBar, describeBackend, safeURL, settingsFromFlags, type CommandContext } from "./context";
+import { BACKEND_FLAGS, COLOR_FLAGS, colorChoice, createProgressBar, describeBackend, openBackendWithNotice, safeURL, settingsFromFlags, type CommandContext } from "./context";
 import { renderJunitXml, type JunitCase } from "./junit";
 import { readSuite, type Suite, type SuitePrompt } from "./suite";
 
@@ -217,7 +216,7 @@ export async function checkCommand(args: readonly string[], context: CommandCont
 
   const startedAt = new Date().toISOString();
   const started = performance.now();
-  const backend = await openBackend(settings);
+  const backend = await openBackendWithNotice(settings, context.stderr);
   const outcomes: PromptOutcome[] = [];
   try {
     report.write(`seedlab check ${suiteFile} · ${suite.name} · ${prompts.length} prompt${prompts.length === 1 ? "" : "s"} · ${describeBackend(backend)}\n`);

@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { BatchProgress } from "../types";
+import { openBackend, type Backend } from "../backend";
 import { loadSettings, type Settings } from "../config";
 import { shouldUseColor } from "../render-diff";
 import { BACKEND_KINDS, InvalidParameterError, formatValue, validateBackendKind, validateBaseURL } from "../validate";
@@ -134,6 +135,24 @@ export function createProgressBar(stream: OutputStream, label = ""): { update(pr
       drawn = false;
     },
   };
+}
+
+/**
+ * Opens the backend the settings name; for `local`, says on a terminal's stderr that the model is
+ * starting (about a second) and erases the line once it is up.
+ * @param settings The settings.
+ * @param stderr Where to show the notice (only when it is a TTY).
+ * @returns The open backend; close it when done.
+ * @throws When the local server cannot start (see `openBackend`).
+ */
+export async function openBackendWithNotice(settings: Settings, stderr: OutputStream): Promise<Backend> {
+  const notice = settings.backend === "local" && stderr.isTTY === true;
+  if (notice) stderr.write("Starting the local model server...");
+  try {
+    return await openBackend(settings);
+  } finally {
+    if (notice) stderr.write("\r\u001b[2K");
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Batch } from "../types";
-import { openBackend, type Backend } from "../backend";
+import type { Backend } from "../backend";
 import { runBatch } from "../batch";
 import { buildChatParameters, type ChatRequest } from "../chat";
 import { compareRuns } from "../compare";
@@ -28,7 +28,7 @@ import {
   type CommandSpec,
   type FlagValues,
 } from "./args";
-import { BACKEND_FLAGS, COLOR_FLAGS, colorChoice, createProgressBar, describeBackend, settingsFromFlags, type CommandContext } from "./context";
+import { BACKEND_FLAGS, COLOR_FLAGS, colorChoice, createProgressBar, describeBackend, openBackendWithNotice, settingsFromFlags, type CommandContext } from "./context";
 
 /** The `run` command's flags and help. */
 export const RUN_COMMAND: CommandSpec = {
@@ -165,7 +165,7 @@ export async function runCommand(args: readonly string[], context: CommandContex
   }
   const saveFile = savePath === undefined ? undefined : path.resolve(context.cwd, savePath);
 
-  const backend: Backend = await openBackend(settings);
+  const backend: Backend = await openBackendWithNotice(settings, context.stderr);
   try {
     const request = requestFromFlags(values, positionals, backend.model);
     const progress = createProgressBar(context.stderr);
