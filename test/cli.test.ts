@@ -120,6 +120,9 @@ test("--help on the top level and every command: usage, flags, exit codes; exit 
 test("bad arguments: exit 2, a message naming the flag and the value, the usage line, nothing sent", async () => {
   fs.writeFileSync(file("typo.json"), JSON.stringify({ prompts: [{ user: "Hi", minIdenticalshare: 1 }] }));
   fs.writeFileSync(file("not-json.json"), "{ prompts: ");
+  writeJson("share.json", { prompts: [{ user: "Hi" }, { user: "Ho", minIdenticalShare: 2 }] });
+  writeJson("twins.json", { prompts: [{ name: "a", user: "Hi" }, { name: "a", user: "Ho" }] });
+  writeJson("hot.json", { parameters: { temperature: 3 }, prompts: [{ user: "Hi" }] });
   fs.writeFileSync(file("garbage.jsonl"), "not a run\n");
   // A port nothing listens on: a command that sent anything would fail with exit 1, not 2.
   const nowhere = ["--base-url", "http://127.0.0.1:9/v1", "--model", "m"];
@@ -141,6 +144,10 @@ test("bad arguments: exit 2, a message naming the flag and the value, the usage 
     { args: ["check", "typo.json", ...nowhere], message: /unknown key `prompts\[0\]\.minIdenticalshare`/, usage: /Nothing was sent/ },
     { args: ["check", "not-json.json", ...nowhere], message: /not-json\.json is not valid JSON/, usage: /Nothing was sent/ },
     { args: ["check", "missing.json", ...nowhere], message: /missing\.json: it does not exist/, usage: /Nothing was sent/ },
+    { args: ["check", "share.json", ...nowhere], message: /`prompts\[1\]\.minIdenticalShare` to be a share from 0 to 1, got 2/, usage: /Nothing was sent/ },
+    { args: ["check", "twins.json", ...nowhere], message: /`prompts\[1\]\.name` to be unique in the suite, got "a"/, usage: /Nothing was sent/ },
+    { args: ["check", "hot.json", ...nowhere], message: /`prompts\[0\]\.parameters\.temperature`: Expected `temperature` to be a number from 0 to 2, got 3/, usage: /Nothing was sent/ },
+    { args: ["check", "hot.json", "--runs", "none", ...nowhere], message: /`--runs` to be a whole number from 1 and up, got "none"/, usage: /Usage: seedlab check / },
     { args: ["serve", "--port", "99999"], message: /`--port` to be a whole number from 0 to 65535, got "99999"/, usage: /Usage: seedlab serve / },
     { args: ["compare", "only-one.jsonl"], message: /needs AFTER\.jsonl/, usage: /Usage: seedlab compare / },
     { args: ["compare", "garbage.jsonl", "garbage.jsonl"], message: /Line 1 of .*garbage\.jsonl is not JSON/, usage: /seedlab compare:/ },
@@ -148,7 +155,7 @@ test("bad arguments: exit 2, a message naming the flag and the value, the usage 
   ];
   // A few through the real executable (in parallel), the rest through `runCli` in this process (the
   // same code after the launcher), to keep this file fast on two cores.
-  const spawned = new Set([0, 2, 5, 11, 15, 19, 20]);
+  const spawned = new Set([0, 2, 5, 11, 15, 21, 24]);
   const results = await Promise.all(cases.map(({ args }, index) => (spawned.has(index) ? seedlab(args) : runInProcess(args))));
   cases.forEach(({ args, message, usage }, index) => {
     const result = results[index] as Result;
@@ -291,6 +298,12 @@ test("compare two saved batches: the same request → no changes (exit 0); anoth
   const resumed = await save("a.jsonl", "1");
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stderr, /2 resumed from the file, not sent again/);
+
+  // Another request into the same file is refused before anything is sent.
+  const clash = await save("a.jsonl", "3");
+  assert.equal(clash.code, 2);
+  assert.match(clash.stderr, /a\.jsonl holds runs of a different request[^]*Nothing was sent/);
+  assert.equal(clash.stdout, "");
 });
 
 test("serve stops cleanly on SIGTERM (exit 0)", async () => {
