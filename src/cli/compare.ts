@@ -65,8 +65,12 @@ export function renderBatchChangesText(
     changes.fingerprintChanged
       ? `Fingerprint changed: ${changes.fingerprintsBefore.join(", ") || "—"} → ${changes.fingerprintsAfter.join(", ") || "—"} (the backend changed: expect different outputs).`
       : "Fingerprint unchanged.",
-    "",
   ];
+  if (changes.parameterChanges > 0) {
+    const keys = [...new Set(changes.pairs.flatMap((pair) => (pair.sameParameters ? [] : differingParameters(pair))))].sort();
+    lines.push(`Requests differ in ${changes.parameterChanges} of ${changes.pairs.length} pairs (${keys.join(", ") || "parameters"}): their texts are not expected to match.`);
+  }
+  lines.push("");
   for (const pair of changes.pairs) {
     const differing = pair.sameParameters ? [] : differingParameters(pair);
     const request = pair.sameParameters ? "same request" : `request differs: ${differing.join(", ") || "parameters"}`;
