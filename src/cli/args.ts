@@ -191,18 +191,33 @@ export function renderHelp(spec: CommandSpec): string {
   return lines.join("\n") + "\n";
 }
 
-/** The value of a string flag, if given. */
+/**
+ * The value of a string flag.
+ * @param values Parsed flags.
+ * @param name The long flag name, without `--`.
+ * @returns Its value, or undefined when not given.
+ */
 export function stringFlag(values: FlagValues, name: string): string | undefined {
   const value = values[name];
   return typeof value === "string" ? value : undefined;
 }
 
-/** Whether a boolean flag was given. */
+/**
+ * Whether a boolean flag was given.
+ * @param values Parsed flags.
+ * @param name The long flag name, without `--`.
+ * @returns True when given.
+ */
 export function booleanFlag(values: FlagValues, name: string): boolean {
   return values[name] === true;
 }
 
-/** The values of a repeatable flag, in order (empty when not given). */
+/**
+ * The values of a repeatable flag.
+ * @param values Parsed flags.
+ * @param name The long flag name, without `--`.
+ * @returns Its values in the order given (empty when not given).
+ */
 export function listFlag(values: FlagValues, name: string): string[] {
   const value = values[name];
   return Array.isArray(value) ? value : [];
@@ -212,7 +227,7 @@ export function listFlag(values: FlagValues, name: string): string[] {
  * Reads a whole number from a flag's text.
  * @param flag The flag as written in messages, e.g. `--runs`.
  * @param text The value given.
- * @param options `minimum`, `maximum` (optional), `fix`: what to do instead; `usage`/`command` for the error.
+ * @param options `minimum`, `maximum` (optional), `fix`: what to do instead; `spec`: the command, for the error.
  * @returns The number.
  * @throws {UsageError} When the text is not a whole number in range.
  */

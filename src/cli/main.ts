@@ -22,7 +22,10 @@ type CommandName = keyof typeof COMMANDS;
 
 const TOP_USAGE = "Usage: seedlab <command> [options]   (seedlab <command> --help for its flags)";
 
-/** The top-level help: commands, settings, exit codes. */
+/**
+ * The top-level help: commands, settings, exit codes.
+ * @returns The help text, ending with a newline.
+ */
 export function renderTopHelp(): string {
   const usages = Object.values(COMMANDS).map(({ spec }) => spec.usage.replace(" [options]", ""));
   const width = Math.max(...usages.map((usage) => usage.length));
