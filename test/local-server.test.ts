@@ -140,6 +140,21 @@ describe("local server: parameters", () => {
       assert.ok(values.reduce((sum, value) => sum + Math.exp(value), 0) <= 1 + 1e-9);
     }
   });
+
+  test("temperature 0 (top logits only) and a sampled request that must pick the top token (every logit) agree on text and logprobs", async () => {
+    const greedy = await complete({ temperature: 0, logprobs: true, top_logprobs: 3, max_tokens: 16 });
+    const sampled = await complete({ temperature: 1, top_p: 1e-9, seed: 9, logprobs: true, top_logprobs: 3, max_tokens: 16 });
+    assert.equal(sampled.choices[0]?.message.content, greedy.choices[0]?.message.content);
+    const greedyEntries = greedy.choices[0]?.logprobs?.content ?? [];
+    const sampledEntries = sampled.choices[0]?.logprobs?.content ?? [];
+    assert.equal(greedyEntries.length, sampledEntries.length);
+    greedyEntries.forEach((entry, position) => {
+      const other = sampledEntries[position];
+      assert.equal(entry.token, other?.token);
+      assert.deepEqual(entry.top_logprobs.map((alternative) => alternative.token), other?.top_logprobs.map((alternative) => alternative.token));
+      entry.top_logprobs.forEach((alternative, rank) => assert.ok(Math.abs(alternative.logprob - (other?.top_logprobs[rank]?.logprob ?? Infinity)) < 1e-5));
+    });
+  });
 });
 
 describe("local server: streaming", () => {

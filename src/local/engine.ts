@@ -153,16 +153,26 @@ async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence,
   let emittedText = "";
   let text = "";
   let finishReason: "stop" | "length" = "length";
+  // Sampling needs every logit. Greedy decoding needs only the most likely tokens (one more than the
+  // alternatives reported, so ties are visible) and the vocabulary's total weight for log-probabilities:
+  // asking llama.cpp for just those costs far less per token than copying the whole vocabulary.
+  const greedy = temperature === 0;
+  const generateNext: { logits: true | { filter: { tokens: Token[]; includeTop: number } }; totalLogitWeight?: true } = greedy
+    ? { logits: { filter: { tokens: [], includeTop: Math.max(1, options.topLogprobs) + 1 } }, totalLogitWeight: true }
+    : { logits: true };
   let input: Parameters<LlamaContextSequence["controlledEvaluate"]>[0] = promptTokens.map((token, index) =>
-    index === promptTokens.length - 1 ? [token, { generateNext: { logits: true } }] : token,
+    index === promptTokens.length - 1 ? [token, { generateNext }] : token,
   );
 
   let completionTokens = 0;
   while (completionTokens < maxTokens) {
     const results = await sequence.controlledEvaluate(input);
-    const logitsByToken = results[results.length - 1]?.next.logits;
+    const next = results[results.length - 1]?.next;
+    const logitsByToken = next?.logits;
     if (logitsByToken === undefined) throw new Error("The engine returned no logits for the last token.");
-    const sampled = sampleToken(logitsByToken, { temperature, topP, random });
+    const totalLogitWeight = greedy ? next?.totalLogitWeight : undefined;
+    if (greedy && totalLogitWeight === undefined) throw new Error("The engine returned no total logit weight for the last token.");
+    const sampled = sampleToken(logitsByToken, { temperature, topP, random, totalLogitWeight });
     const token = sampled.token as Token;
     completionTokens++;
     if (model.isEogToken(token)) {
@@ -185,7 +195,7 @@ async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence,
     generatedTokens.push(token);
     // The whole text is only needed per token to find stop sequences and stream; else once at the end.
     if (stop.length === 0 && onDelta === undefined) {
-      input = [[token, { generateNext: { logits: true } }]];
+      input = [[token, { generateNext }]];
       continue;
     }
     text = model.detokenize(generatedTokens, false, promptTail);
@@ -204,7 +214,7 @@ async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence,
         pendingLogprobs = [];
       }
     }
-    input = [[token, { generateNext: { logits: true } }]];
+    input = [[token, { generateNext }]];
   }
   if (stop.length === 0 && onDelta === undefined) text = model.detokenize(generatedTokens, false, promptTail);
   if (onDelta !== undefined && (text.length > emittedText.length || pendingLogprobs.length > 0)) {

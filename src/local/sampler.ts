@@ -13,7 +13,7 @@
 import { createHash } from "node:crypto";
 
 /** Version of the sampling algorithm; part of the system fingerprint. */
-export const SAMPLER_VERSION = "js-sampler-1";
+export const SAMPLER_VERSION = "js-sampler-2";
 
 /** A uniform random number generator in [0, 1). */
 export type RandomSource = () => number;
@@ -59,12 +59,18 @@ export interface SampledToken {
  * @param options.temperature - 0 picks the most likely token; otherwise logits are divided by it.
  * @param options.topP - nucleus size in (0, 1].
  * @param options.random - the seeded generator of this choice (one draw per sampled token, none at temperature 0).
+ * @param options.totalLogitWeight - at temperature 0 only: the sum of `exp(logit - maxLogit)` over the
+ *   whole vocabulary, when `logitsByToken` holds just the most likely tokens (the engine's cheaper
+ *   greedy path); log-probabilities are normalised by it.
  * @returns the token, its log-probability and access to the most likely alternatives.
  */
 export function sampleToken(
   logitsByToken: ReadonlyMap<number, number>,
-  { temperature, topP, random }: { temperature: number; topP: number; random: RandomSource },
+  { temperature, topP, random, totalLogitWeight }: { temperature: number; topP: number; random: RandomSource; totalLogitWeight?: number },
 ): SampledToken {
+  if (totalLogitWeight !== undefined && temperature > 0) {
+    throw new Error("`totalLogitWeight` (only the top logits given) works at temperature 0 only: sampling needs every logit.");
+  }
   // Rank by descending logit, ties by token id. The engine hands the map over already sorted by
   // logit, so this sort is nearly free; it makes the order independent of how the engine sorts ties.
   const count = logitsByToken.size;
@@ -83,8 +89,8 @@ export function sampleToken(
   const best = order[0];
   if (best === undefined) throw new Error("The model returned no logits.");
   const maxLogit = logits[best]!;
-  let sumExp = 0;
-  for (let position = 0; position < count; position++) sumExp += Math.exp(logits[position]! - maxLogit);
+  let sumExp = totalLogitWeight ?? 0;
+  if (totalLogitWeight === undefined) for (let position = 0; position < count; position++) sumExp += Math.exp(logits[position]! - maxLogit);
   const logNormaliser = maxLogit + Math.log(sumExp);
 
   let chosen = best;
