@@ -135,6 +135,10 @@ export function validateChatParameters(parameters: ChatParameters): void {
   }
   if (parameters.n !== undefined) {
     validateCount(parameters.n, { parameter: "n", fix: "Use 1 and run the request several times to compare outputs." });
+    // A run records one choice (its content, tokens and fingerprint); more would be dropped silently.
+    if (parameters.n !== 1) {
+      fail("n", "1 (one choice per run)", parameters.n, "Leave `n` out and send the request several times instead (`runs` in runBatch, `-n` on the command line): every run is then recorded and compared.");
+    }
   }
   if (parameters.max_tokens !== undefined) {
     validateCount(parameters.max_tokens, { parameter: "max_tokens", fix: "Use e.g. 200." });

@@ -35,6 +35,7 @@ const cases: Case[] = [
   { name: "n 0", fields: { n: 0 }, parameter: "n", message: "Expected `n` to be an integer from 1 and up, got 0." },
   { name: "n fractional", fields: { n: 1.5 }, parameter: "n", message: "got 1.5" },
   { name: "n as string", fields: { n: "2" }, parameter: "n", message: 'got "2"' },
+  { name: "n above 1 (one choice per run)", fields: { n: 3 }, parameter: "n", message: "Expected `n` to be 1 (one choice per run), got 3.", local: { skip: "the local server returns n choices; a seedlab run records one" } },
   { name: "max_tokens 0", fields: { max_tokens: 0 }, parameter: "max_tokens", message: "Expected `max_tokens` to be an integer from 1 and up, got 0. Use e.g. 200." },
   { name: "max_tokens negative", fields: { max_tokens: -5 }, parameter: "max_tokens", message: "got -5" },
   { name: "max_tokens fractional", fields: { max_tokens: 2.5 }, parameter: "max_tokens", message: "got 2.5" },
