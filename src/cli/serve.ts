@@ -1,7 +1,7 @@
 /**
  * `seedlab serve`: the local model behind the project's OpenAI-compatible server, in this process,
- * until Ctrl+C. The same server as `npm run serve` (src/local/serve.ts), with the command line's
- * flag handling and help.
+ * until Ctrl+C (`npm run serve` runs this). The server is src/local/serve.ts's, with the command
+ * line's flag handling, help and settings from `.env`.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";

@@ -1,6 +1,7 @@
 /**
- * `npm run serve -- --port 8080 --model PATH --host 127.0.0.1`: runs the local OpenAI-compatible
- * server until stopped (Ctrl+C). All flags are optional:
+ * The local OpenAI-compatible server, run as its own process by `startLocalServer` (start.ts); people
+ * run it through `seedlab serve` / `npm run serve` (src/cli/serve.ts). Run directly, it serves until
+ * stopped (Ctrl+C). All flags are optional:
  *   --host 127.0.0.1   --port 0 (0 = a free port)   --model PATH (else SEEDLAB_MODEL_PATH, else the default model)
  *   --batch-size 512   --threads 1   --context-size 2048   --max-queue 64
  * `startLocalServer` (start.ts) runs this file in a child process with `--ready-json` (print one JSON
