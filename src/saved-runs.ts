@@ -135,7 +135,7 @@ export async function runSavedBatch({ path: file, request, runs = 5, concurrency
     throw new SavedRunsError({
       path: file,
       line: null,
-      message: `${file} holds runs of a different request (parametersHash ${other.parametersHash}; this request's is ${hash}). Use another \`path\` for this request, or delete ${file} to start over.`,
+      message: `${file} holds runs of a different request (parametersHash ${other.parametersHash}; this request's is ${hash}). Save this request to another file (the \`path\` option; \`--save FILE\` on the command line), or delete ${file} to start over (\`--overwrite\` on the command line).`,
     });
   }
   const byIndex = new Map<number, ChatRun>(saved.map((run) => [run.index, run]));
@@ -222,7 +222,7 @@ function badLine(file: string, line: number, problem: string): SavedRunsError {
   return new SavedRunsError({
     path: file,
     line,
-    message: `Line ${line} of ${file} ${problem}. Fix or delete that line (every line must be one ChatRun as JSON), or delete the file to run the batch again.`,
+    message: `Line ${line} of ${file} ${problem}. Every line of a saved-runs file is one ChatRun as JSON (as writeRuns, runSavedBatch or \`seedlab run --save\` write them): check that this is such a file; if it is, fix or delete that line.`,
   });
 }
 

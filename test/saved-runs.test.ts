@@ -73,7 +73,7 @@ test("a bad line is an error naming the file, the line and what to do", () => {
       assert.equal(error.path, file);
       assert.ok(error.message.startsWith(`Line ${line} of ${file} `), error.message);
       assert.match(error.message, problem);
-      assert.match(error.message, /Fix or delete that line .*, or delete the file to run the batch again\.$/);
+      assert.match(error.message, /Every line of a saved-runs file is one ChatRun as JSON .*: check that this is such a file; if it is, fix or delete that line\.$/);
       return true;
     });
   }
@@ -182,7 +182,7 @@ test("a file holding a different request is an error naming both hashes; nothing
       assert.ok(error instanceof SavedRunsError);
       const savedHash = first.runs[0]?.parametersHash ?? "";
       assert.match(error.message, new RegExp(`holds runs of a different request \\(parametersHash ${savedHash}; this request's is [0-9a-f]{16}\\)`));
-      assert.match(error.message, /Use another `path` for this request, or delete .*runs\.jsonl to start over\./);
+      assert.match(error.message, /Save this request to another file \(the `path` option; `--save FILE` on the command line\), or delete .*runs\.jsonl to start over/);
       return true;
     });
     assert.equal(server.requests.length, before);

@@ -23,7 +23,7 @@ export function findModelPath({
     const resolved = path.resolve(projectRoot, explicitPath);
     if (!existsSync(resolved)) {
       throw new Error(
-        `The model file \`${explicitPath}\` (SEEDLAB_MODEL_PATH or --model) does not exist (looked at ${resolved}). ` +
+        `The model file \`${explicitPath}\` (SEEDLAB_MODEL_PATH, \`--model-path\`, or \`--model\` of \`seedlab serve\`) does not exist (looked at ${resolved}). ` +
           "Point it at an existing .gguf file, or unset it to use the default model.",
       );
     }
