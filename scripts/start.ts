@@ -3,11 +3,14 @@
  * kernel (JupyterLab when installed, else Debian's classic notebook) and prints the URL to open.
  * The notebooks start the embedded local model themselves when no API key or base URL is set.
  *
- * Options (environment): SEEDLAB_JUPYTER_PORT (default 8888; the next free port is used when taken).
+ * Options: SEEDLAB_JUPYTER_PORT, from the environment or `.env` (default 8888; the next free port is
+ * used when it is taken).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse } from "dotenv";
 import { ensureJupyter } from "./ensure-jupyter.mjs";
 import { PROJECT_ROOT } from "./run-notebooks";
 
@@ -17,9 +20,11 @@ function hasJupyterLab(): boolean {
 
 function main(): void {
   ensureJupyter();
-  const port = process.env.SEEDLAB_JUPYTER_PORT ?? "8888";
+  const envFile = join(PROJECT_ROOT, ".env");
+  const fromFile = existsSync(envFile) ? parse(readFileSync(envFile)).SEEDLAB_JUPYTER_PORT : undefined;
+  const port = process.env.SEEDLAB_JUPYTER_PORT?.trim() || fromFile?.trim() || "8888";
   if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
-    throw new Error(`Expected \`SEEDLAB_JUPYTER_PORT\` to be a port number from 1 to 65535, got "${port}".`);
+    throw new Error(`Expected \`SEEDLAB_JUPYTER_PORT\` to be a port number from 1 to 65535, got "${port}". Set e.g. SEEDLAB_JUPYTER_PORT=8888, or remove it for the default.`);
   }
   const token = randomBytes(16).toString("hex");
   const lab = hasJupyterLab();
@@ -36,7 +41,7 @@ function main(): void {
 
   const jupyter = spawn("jupyter", args, {
     cwd: PROJECT_ROOT,
-    // Absolute, or the tslab kernel dies before it answers (see FIELD-NOTES).
+    // Absolute, or the tslab kernel dies before it answers kernel_info.
     env: { ...process.env, JUPYTER_PATH: join(PROJECT_ROOT, "jupyter") },
     stdio: ["ignore", "inherit", "pipe"],
   });
