@@ -19,9 +19,9 @@ async function main(): Promise<number> {
     onResult: (result) => {
       const name = relative(PROJECT_ROOT, result.notebook);
       if (result.ok) {
-        console.log(`ok    ${name}  ${result.cells} cells  ${result.seconds} s  → ${relative(process.cwd(), result.html)}`);
+        console.log(`ok    ${name}  ${result.cells} code cells  ${result.seconds} s  → ${relative(process.cwd(), result.html)}`);
       } else {
-        console.log(`FAIL  ${name}  cell ${result.failedCell} failed after ${result.seconds} s: ${result.message}`);
+        console.log(`FAIL  ${name}  cell ${(result.failedCell ?? 0) + 1} (counting markdown cells) failed after ${result.seconds} s: ${result.message}`);
         console.log(`      partial output: ${relative(process.cwd(), result.executed)}`);
       }
     },

@@ -169,7 +169,7 @@ export function describeSettings(settings: Settings): Record<SettingName, string
   const source = (name: SettingName): string => (settings.sources[name] === "default" ? " (default)" : ` (from ${settings.sources[name]})`);
   return {
     OPENAI_API_KEY: settings.apiKey === null ? "not set" : "set",
-    OPENAI_BASE_URL: (settings.baseURL ?? (settings.backend === "local" ? "local server on 127.0.0.1 (free port)" : "not set")) + source("OPENAI_BASE_URL"),
+    OPENAI_BASE_URL: (settings.baseURL ?? (settings.backend === "local" ? "local server on 127.0.0.1, free port" : "not set")) + source("OPENAI_BASE_URL"),
     SEEDLAB_BACKEND: settings.backend + source("SEEDLAB_BACKEND"),
     SEEDLAB_MODEL: settings.model + source("SEEDLAB_MODEL"),
     SEEDLAB_MODEL_PATH: (settings.modelPath ?? "search ../shared/models, then models/") + source("SEEDLAB_MODEL_PATH"),

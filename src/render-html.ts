@@ -115,10 +115,11 @@ export function renderBatchHtml(batch: Batch | readonly ChatRun[], { referenceIn
 
 /**
  * A legend for the diff colours, to show once above or below diff tables.
+ * @param options `reference`: what the texts were compared with (default "the reference run").
  * @returns An HTML fragment.
  */
-export function renderDiffLegendHtml(): string {
-  return `<span class="seedlab-legend"><ins style="${DIFF_STYLES.added}">added</ins> / <del style="${DIFF_STYLES.removed}">missing</del> compared with the reference run</span>`;
+export function renderDiffLegendHtml({ reference = "the reference run" }: { reference?: string } = {}): string {
+  return `<span class="seedlab-legend"><ins style="${DIFF_STYLES.added}">added</ins> / <del style="${DIFF_STYLES.removed}">missing</del> compared with ${escapeHtml(reference)}</span>`;
 }
 
 /**
