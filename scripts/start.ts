@@ -36,6 +36,8 @@ function main(): void {
     `--port=${port}`,
     `--notebook-dir=${join(PROJECT_ROOT, "notebooks")}`,
     `--${app}.token=${token}`,
+    // "New" then makes a TypeScript notebook, not a Python one.
+    "--MultiKernelManager.default_kernel_name=tslab",
   ];
   if (typeof process.getuid === "function" && process.getuid() === 0) args.push("--allow-root");
 

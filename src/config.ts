@@ -124,7 +124,7 @@ export function loadSettings({ env = process.env, envFile = resolve(process.cwd(
     if (backend === "compatible") {
       throw new InvalidParameterError(
         "SEEDLAB_MODEL",
-        `Expected \`SEEDLAB_MODEL\` to be set because \`SEEDLAB_BACKEND\` is "compatible" (${formatValue(baseURLSetting)}), got nothing. Set it to a model that server serves, e.g. SEEDLAB_MODEL=llama3.2 for Ollama.`,
+        `Expected \`SEEDLAB_MODEL\` to be set for the OpenAI-compatible server at ${formatValue(baseURLSetting)}, got nothing. Set it (\`--model\` on the command line) to a model that server serves, e.g. SEEDLAB_MODEL=llama3.2 for Ollama.`,
       );
     }
     model = backend === "openai" ? DEFAULT_OPENAI_MODEL : DEFAULT_LOCAL_MODEL;

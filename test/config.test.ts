@@ -72,7 +72,7 @@ const invalid: Array<{ env: NodeJS.ProcessEnv; name: string; message: string }> 
   { env: { OPENAI_BASE_URL: "localhost:11434" }, name: "OPENAI_BASE_URL", message: 'Expected `OPENAI_BASE_URL` to be an http(s) URL, got "localhost:11434". Use the server\'s' },
   { env: { SEEDLAB_BACKEND: "openai" }, name: "OPENAI_API_KEY", message: "Expected `OPENAI_API_KEY` to be set because `SEEDLAB_BACKEND` is \"openai\", got nothing. Put OPENAI_API_KEY=... in .env" },
   { env: { SEEDLAB_BACKEND: "compatible" }, name: "OPENAI_BASE_URL", message: "Expected `OPENAI_BASE_URL` to be set because `SEEDLAB_BACKEND` is \"compatible\", got nothing." },
-  { env: { OPENAI_BASE_URL: "http://localhost:8000/v1" }, name: "SEEDLAB_MODEL", message: 'Expected `SEEDLAB_MODEL` to be set because `SEEDLAB_BACKEND` is "compatible" ("http://localhost:8000/v1"), got nothing. Set it' },
+  { env: { OPENAI_BASE_URL: "http://localhost:8000/v1" }, name: "SEEDLAB_MODEL", message: 'Expected `SEEDLAB_MODEL` to be set for the OpenAI-compatible server at "http://localhost:8000/v1", got nothing. Set it' },
   { env: { SEEDLAB_TIMEOUT_MS: "1m" }, name: "SEEDLAB_TIMEOUT_MS", message: 'Expected `SEEDLAB_TIMEOUT_MS` to be a whole number of milliseconds from 1 and up, got "1m". Set e.g. SEEDLAB_TIMEOUT_MS=60000' },
   { env: { SEEDLAB_TIMEOUT_MS: "0" }, name: "SEEDLAB_TIMEOUT_MS", message: 'got "0"' },
   { env: { SEEDLAB_MAX_RETRIES: "-1" }, name: "SEEDLAB_MAX_RETRIES", message: 'Expected `SEEDLAB_MAX_RETRIES` to be a whole number of retries from 0 and up, got "-1".' },
