@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
@@ -6,7 +7,9 @@ import { ChatRequestError, getChatResponse, hashParameters, tryChatResponse } fr
 import { InvalidParameterError } from "../src/validate";
 import { completion, startFaultServer, type FaultResponse, type FaultServer } from "./support/fault-server";
 
-const KEY = "sk-proj-TOPSECRETabcdefghijklmnopqrstuvwxyz0123456789";
+// A fresh fake key each run: recognisable in a search, never a committed key-shaped string.
+const KEY_BODY = `TOPSECRET${randomBytes(20).toString("hex")}`;
+const KEY = `sk-proj-${KEY_BODY}`;
 // Scripted replies by the prompt text, so tests can share one server.
 const scripts = new Map<string, (attempt: number) => FaultResponse>();
 const attemptsByPrompt = new Map<string, number>();
@@ -87,13 +90,13 @@ test("a model that rejects temperature or seed: the message says what to change"
 });
 
 test("the API key never appears in a recorded or thrown error, even when the server echoes it", async () => {
-  scripts.set("p6", () => ({ status: 401, body: { error: { message: `Incorrect API key provided: ${KEY}. Also seen as sk-proj-********************************6789.` } } }));
+  scripts.set("p6", () => ({ status: 401, body: { error: { message: `Incorrect API key provided: ${KEY}. Also seen as sk-proj-********************************${KEY.slice(-4)}.` } } }));
   const run = await tryChatResponse(client, { model: "m", user: "p6" });
   assert.equal(run.error?.type, "AuthenticationError");
   const text = JSON.stringify(run);
-  assert.ok(!text.includes("TOPSECRET") && !text.includes("6789"), text);
+  assert.ok(!text.includes(KEY_BODY.slice(0, 16)) && !text.includes(KEY.slice(-4)), text);
   await assert.rejects(getChatResponse(client, { model: "m", user: "p6" }), (error: unknown) => {
-    assert.ok(error instanceof Error && !error.message.includes("TOPSECRET") && !error.message.includes("6789"));
+    assert.ok(error instanceof Error && !error.message.includes(KEY_BODY.slice(0, 16)) && !error.message.includes(KEY.slice(-4)));
     return true;
   });
 });

@@ -2,6 +2,7 @@
 // output piped (so never coloured), against the REAL local model. One `seedlab serve` started here is
 // shared through `--base-url`; one test lets `run` start the local model itself. Model outputs are
 // compared with each other, never with literal text.
+import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -15,7 +16,8 @@ import { runCli } from "../src/cli/main";
 
 const ROOT = path.resolve(__dirname, "..");
 const BIN = path.join(ROOT, "bin", "seedlab.js");
-const SECRET = "sk-cli-test-secret-0123456789abcdef";
+// A fresh fake key each run: recognisable in a search, never a committed key-shaped string.
+const SECRET = `sk-cli-test-secret-${randomBytes(12).toString("hex")}`;
 const ANSI = /\u001b\[/;
 
 // A clean environment: no settings from this machine, and no .env (the working folder is a temp folder).

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -15,7 +16,8 @@ const envFile = (text: string): string => {
   writeFileSync(path, text);
   return path;
 };
-const KEY = "sk-proj-SECRETabcdefghijklmnopqrstuvwxyz0123456789";
+// A fresh fake key each run: recognisable in a search, never a committed key-shaped string.
+const KEY = `sk-proj-SECRET${randomBytes(20).toString("hex")}`;
 
 test("defaults: no key and no base URL means the local model", () => {
   const settings = loadSettings({ env: {}, envFile: noFile });

@@ -1,4 +1,5 @@
 // Secrets stay out of the repository and out of saved runs.
+import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -31,7 +32,7 @@ test(".env is git-ignored; .env.example is tracked", () => {
 });
 
 test("saved runs never contain the key, even from a server that echoes it in replies and errors", async () => {
-  for (const key of ["sk-proj-ECHOTESTabcdefghijklmnopqrstuvwxyz0123456789", "azure-0123456789abcdef0123456789abcdef"]) {
+  for (const key of [`sk-proj-ECHOTEST${randomBytes(20).toString("hex")}`, `azure-${randomBytes(16).toString("hex")}`]) {
     // Request 1: the key in the reply text; 2: in a 401 message (also masked OpenAI-style); 3: in a 500 retried into a 401.
     const server = await startFaultServer(({ number, headers }) => {
       const sent = String(headers.authorization ?? "").replace(/^Bearer /, "");
