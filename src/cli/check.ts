@@ -182,7 +182,8 @@ export function renderOutputs(outcome: PromptOutcome, { color = false }: { color
   const runList = (indexes: number[]): string => indexes.map((index) => `#${index}`).join(", ");
   const lines = [`      most common output (run${reference.runIndexes.length === 1 ? "" : "s"} ${runList(reference.runIndexes)}):`, indent(reference.content, "        ")];
   for (const other of others.slice(0, 2)) {
-    lines.push(`      run${other.runIndexes.length === 1 ? " " + runList(other.runIndexes) + " differs" : "s " + runList(other.runIndexes) + " differ"}:`, indent(renderDiffText(reference.content, other.content, { color }), "        "));
+    const several = other.runIndexes.length > 1;
+    lines.push(`      ${several ? "runs" : "run"} ${runList(other.runIndexes)} ${several ? "differ" : "differs"}:`, indent(renderDiffText(reference.content, other.content, { color }), "        "));
   }
   if (others.length > 2) lines.push(`      ... and ${others.length - 2} more distinct output${others.length - 2 === 1 ? "" : "s"} (all runs are in the --json report).`);
   return lines;
