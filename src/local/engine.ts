@@ -10,6 +10,7 @@ import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import * as path from "path";
 import { readFileSync } from "fs";
 import { computeFingerprint, FingerprintInputs, sha256OfFile } from "./fingerprint";
+import { checkEmbeddedModel } from "./model-path";
 import { PROMPT_FORMAT_VERSION, renderPlainTextPrompt } from "./prompt";
 import { createSeededRandom, SAMPLER_VERSION, sampleToken } from "./sampler";
 
@@ -100,7 +101,9 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
         { cause: error },
       );
     });
-  const [model, modelSha256] = await Promise.all([llama.loadModel({ modelPath, gpuLayers: 0 }), sha256OfFile(modelPath)]);
+  const modelSha256 = await sha256OfFile(modelPath);
+  checkEmbeddedModel(modelPath, modelSha256);
+  const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
   const resolvedContextSize = contextSize ?? Math.min(model.trainContextSize, 2048);
   const context = await model.createContext({ contextSize: resolvedContextSize, batchSize, threads, sequences: 1 });
   const sequence = context.getSequence();
