@@ -38,7 +38,7 @@ export async function openBackend(settings: Settings): Promise<Backend> {
       close: async () => {},
     };
   }
-  const server = await startLocalServer(settings.modelPath === null ? {} : { modelPath: settings.modelPath });
+  const server = await startLocalServer({ cpuVariant: settings.cpuVariant, ...(settings.modelPath === null ? {} : { modelPath: settings.modelPath }) });
   let closed: Promise<void> | null = null;
   return {
     kind: "local",

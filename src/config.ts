@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse } from "dotenv";
+import { DEFAULT_CPU_VARIANT, detectCpuFeatures, findBinaryPackage, resolveCpuVariant } from "./local/cpu-variant";
 import { BACKEND_KINDS, InvalidParameterError, formatValue, validateBackendKind, validateBaseURL, type BackendKind } from "./validate";
 
 /** The default OpenAI model: a current one that accepts `seed` and `temperature`. */
@@ -28,6 +29,7 @@ export const SETTING_NAMES = [
   "SEEDLAB_BACKEND",
   "SEEDLAB_MODEL",
   "SEEDLAB_MODEL_PATH",
+  "SEEDLAB_CPU_VARIANT",
   "SEEDLAB_TIMEOUT_MS",
   "SEEDLAB_MAX_RETRIES",
   "SEEDLAB_CONCURRENCY",
@@ -49,6 +51,8 @@ export interface Settings {
   model: string;
   /** `SEEDLAB_MODEL_PATH`: the GGUF file for `local`; null = the default search (see src/local/model-path.ts). */
   modelPath: string | null;
+  /** `SEEDLAB_CPU_VARIANT`: the local model's ggml CPU variant, `portable` (default), `auto` or a name such as `haswell`. */
+  cpuVariant: string;
   /** `SEEDLAB_TIMEOUT_MS`: per-attempt timeout in milliseconds (default 60000). */
   timeoutMs: number;
   /** `SEEDLAB_MAX_RETRIES`: retries after a failed attempt (default 2; 0 = no retry). */
@@ -130,12 +134,24 @@ export function loadSettings({ env = process.env, envFile = resolve(process.cwd(
     model = backend === "openai" ? DEFAULT_OPENAI_MODEL : DEFAULT_LOCAL_MODEL;
   }
 
+  const cpuVariant = values.SEEDLAB_CPU_VARIANT ?? DEFAULT_CPU_VARIANT;
+  if (backend === "local") {
+    // Refused now, with the variants this CPU can run, rather than when the server starts.
+    const binaryPackage = findBinaryPackage();
+    try {
+      if (binaryPackage !== null) resolveCpuVariant(cpuVariant, binaryPackage.variants, detectCpuFeatures());
+    } catch (error) {
+      throw new InvalidParameterError("SEEDLAB_CPU_VARIANT", (error as Error).message);
+    }
+  }
+
   return {
     backend,
     apiKey,
     baseURL: backend === "local" ? null : backend === "openai" ? baseURLSetting ?? OPENAI_API_BASE_URL : baseURLSetting,
     model,
     modelPath: values.SEEDLAB_MODEL_PATH ?? null,
+    cpuVariant,
     timeoutMs: readInteger("SEEDLAB_TIMEOUT_MS", values.SEEDLAB_TIMEOUT_MS, { fallback: DEFAULT_TIMEOUT_MS, minimum: 1, unit: "milliseconds", example: "60000" }),
     maxRetries: readInteger("SEEDLAB_MAX_RETRIES", values.SEEDLAB_MAX_RETRIES, { fallback: DEFAULT_MAX_RETRIES, minimum: 0, unit: "retries", example: "2" }),
     concurrency: readInteger("SEEDLAB_CONCURRENCY", values.SEEDLAB_CONCURRENCY, { fallback: DEFAULT_CONCURRENCY, minimum: 1, unit: "requests", example: "5" }),
@@ -173,8 +189,21 @@ export function describeSettings(settings: Settings): Record<SettingName, string
     SEEDLAB_BACKEND: settings.backend + source("SEEDLAB_BACKEND"),
     SEEDLAB_MODEL: settings.model + source("SEEDLAB_MODEL"),
     SEEDLAB_MODEL_PATH: (settings.modelPath ?? "models/stories260K.gguf (embedded)") + source("SEEDLAB_MODEL_PATH"),
+    SEEDLAB_CPU_VARIANT: describeCpuVariantSetting(settings.cpuVariant) + source("SEEDLAB_CPU_VARIANT"),
     SEEDLAB_TIMEOUT_MS: String(settings.timeoutMs) + source("SEEDLAB_TIMEOUT_MS"),
     SEEDLAB_MAX_RETRIES: String(settings.maxRetries) + source("SEEDLAB_MAX_RETRIES"),
     SEEDLAB_CONCURRENCY: String(settings.concurrency) + source("SEEDLAB_CONCURRENCY"),
   };
+}
+
+/** `portable → x64`: the setting and the variant it resolves to on this machine (`auto` as llama.cpp is expected to pick). */
+function describeCpuVariantSetting(setting: string): string {
+  try {
+    const binaryPackage = findBinaryPackage();
+    const resolved = binaryPackage === null ? null : resolveCpuVariant(setting, binaryPackage.variants, detectCpuFeatures());
+    const variant = resolved?.forced ?? resolved?.expected ?? null;
+    return variant === null || variant === setting ? setting : `${setting} → ${variant}`;
+  } catch {
+    return setting;
+  }
 }

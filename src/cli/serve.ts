@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "dotenv";
-import { serve, type ServeOptions } from "../local/serve";
+import { describeEngineVariant, serve, type ServeOptions } from "../local/serve";
 import { EXIT_CODES, parseCommandLine, readInteger, renderHelp, stringFlag, type CommandSpec } from "./args";
 import type { CommandContext } from "./context";
 
@@ -24,6 +24,11 @@ export const SERVE_COMMAND: CommandSpec = {
     threads: { type: "string", placeholder: "N", description: "CPU threads (default 1, the fastest for small models)." },
     "context-size": { type: "string", placeholder: "N", description: "Context window in tokens (default: the model's, at most 2048)." },
     "max-queue": { type: "string", placeholder: "N", description: "Requests allowed to wait before a 429 (default 64)." },
+    "cpu-variant": {
+      type: "string",
+      placeholder: "NAME",
+      description: "ggml CPU variant: portable (default: the one every CPU runs, same texts on every laptop), auto (the fastest here) or a name such as haswell (default: SEEDLAB_CPU_VARIANT).",
+    },
   },
   details: [
     "Example:",
@@ -67,6 +72,8 @@ export async function serveCommand(args: readonly string[], context: CommandCont
   const model = stringFlag(values, "model");
   const modelPath = model === undefined ? modelPathSetting(context) : path.resolve(context.cwd, model);
   if (modelPath !== undefined) options.modelPath = modelPath;
+  const cpuVariant = stringFlag(values, "cpu-variant") ?? fileSetting(context, "SEEDLAB_CPU_VARIANT");
+  if (cpuVariant !== undefined) options.cpuVariant = cpuVariant;
   if (context.signal.aborted) return EXIT_CODES.interrupted;
 
   const running = await serve(options);
@@ -75,7 +82,7 @@ export async function serveCommand(args: readonly string[], context: CommandCont
     [
       `seedlab local server: ${running.url}`,
       `  model ${engine.modelId} (${engine.modelPath})`,
-      `  system_fingerprint ${engine.fingerprint}, batch size ${engine.batchSize}, threads ${engine.threads}, context ${engine.contextSize} tokens`,
+      `  system_fingerprint ${engine.fingerprint}, CPU variant ${describeEngineVariant(engine)}, batch size ${engine.batchSize}, threads ${engine.threads}, context ${engine.contextSize} tokens`,
       "  Press Ctrl+C to stop.",
       "",
     ].join("\n"),
@@ -91,9 +98,14 @@ export async function serveCommand(args: readonly string[], context: CommandCont
 
 /** SEEDLAB_MODEL_PATH from the environment, else from `.env` (only this setting: serve needs no other). */
 function modelPathSetting(context: Pick<CommandContext, "env" | "cwd">): string | undefined {
-  const fromEnvironment = context.env.SEEDLAB_MODEL_PATH?.trim();
+  return fileSetting(context, "SEEDLAB_MODEL_PATH");
+}
+
+/** A setting from the environment, else from `.env`. */
+function fileSetting(context: Pick<CommandContext, "env" | "cwd">, name: string): string | undefined {
+  const fromEnvironment = context.env[name]?.trim();
   if (fromEnvironment) return fromEnvironment;
   const envFile = path.resolve(context.cwd, ".env");
-  const fromFile = fs.existsSync(envFile) ? parse(fs.readFileSync(envFile)).SEEDLAB_MODEL_PATH?.trim() : undefined;
+  const fromFile = fs.existsSync(envFile) ? parse(fs.readFileSync(envFile))[name]?.trim() : undefined;
   return fromFile || undefined;
 }

@@ -393,6 +393,63 @@ export function loadedCpuVariant(): string | null {
   return null;
 }
 
+/** The setting used when none is given: see the README ("Settings") for why. */
+export const DEFAULT_CPU_VARIANT = "portable";
+
+/** A setting applied in this process, before node-llama-cpp loads. */
+export interface CpuVariantChoice extends ResolvedCpuVariant {
+  /** The binary package, as `name@version` (part of the fingerprint: each platform's build is compiled apart). */
+  binaries: string;
+}
+
+/**
+ * Applies a CPU variant setting to this process: resolves it, and for a forced variant prepares the
+ * copy of the binary package and redirects node-llama-cpp to it. Call before node-llama-cpp loads.
+ * @param setting - `portable`, `auto` or a variant name (default `DEFAULT_CPU_VARIANT`).
+ * @param cacheDirectory - where copies live (`defaultCacheDirectory()` by default).
+ * @returns the resolved choice; after `getLlama`, pass it to `confirmCpuVariant`.
+ * @throws Error naming the setting and the variants this CPU can run (see `resolveCpuVariant`), or
+ * when node-llama-cpp's binary package for this platform is not installed.
+ */
+export function applyCpuVariant(setting: CpuVariantSetting = DEFAULT_CPU_VARIANT, cacheDirectory?: string): CpuVariantChoice {
+  const binaryPackage = findBinaryPackage();
+  if (binaryPackage === null) {
+    throw new Error(`Expected node-llama-cpp's prebuilt binary package for ${process.platform}-${process.arch} in node_modules, found none. Run \`npm ci\` again from the project root.`);
+  }
+  const resolved = resolveCpuVariant(setting, binaryPackage.variants, detectCpuFeatures());
+  // One CPU backend only (Windows arm64): nothing to choose, nothing to copy.
+  const forced = resolved.forced !== null && binaryPackage.variants.length > 1 ? resolved.forced : null;
+  if (forced !== null) redirectBinaryPackage(binaryPackage.name, prepareVariantPackage(binaryPackage, forced, cacheDirectory));
+  return { ...resolved, forced, binaries: `${binaryPackage.name}@${binaryPackage.version}` };
+}
+
+/**
+ * Checks, once node-llama-cpp has loaded, that the forced variant is the one running.
+ * @param choice - from `applyCpuVariant`.
+ * @returns the variant llama.cpp loaded (what `auto` resolved to).
+ * @throws Error when a forced variant is not the one loaded, or no CPU backend is loaded.
+ */
+export function confirmCpuVariant(choice: CpuVariantChoice): string {
+  const loaded = loadedCpuVariant();
+  if (loaded === null) throw new Error("llama.cpp loaded no ggml CPU backend library.");
+  if (choice.forced !== null && loaded !== choice.forced) {
+    throw new Error(`Expected llama.cpp to load the CPU variant ${JSON.stringify(choice.forced)}, but it loaded ${JSON.stringify(loaded)}. Was node-llama-cpp loaded earlier in this process? Start a new process.`);
+  }
+  return loaded;
+}
+
+/**
+ * Explains a failure to load node-llama-cpp's binary with a forced variant (the binary test fails
+ * when the CPU lacks an instruction set the variant needs).
+ * @param choice - from `applyCpuVariant`.
+ * @returns a sentence to add to the error, or "" when no variant was forced.
+ */
+export function describeVariantLoadFailure(choice: CpuVariantChoice): string {
+  if (choice.forced === null) return "";
+  const needs = variantFeatures(choice.forced);
+  return ` The CPU variant ${JSON.stringify(choice.forced)} (setting ${JSON.stringify(choice.setting)}) was forced${needs !== null && needs.length > 0 ? `; it needs ${needs.join(", ")}` : ""}: try \`--cpu-variant portable\` or \`auto\`.`;
+}
+
 function binaryFolderName(platform: string, arch: string): string | null {
   const names: Record<string, string> = {
     "linux-x64": "linux-x64", "linux-arm64": "linux-arm64", "darwin-x64": "mac-x64", "darwin-arm64": "mac-arm64-metal", "win32-x64": "win-x64", "win32-arm64": "win-arm64",

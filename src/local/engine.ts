@@ -9,6 +9,7 @@
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import * as path from "path";
 import { readFileSync } from "fs";
+import { applyCpuVariant, confirmCpuVariant, describeVariantLoadFailure } from "./cpu-variant";
 import { computeFingerprint, FingerprintInputs, sha256OfFile } from "./fingerprint";
 import { checkEmbeddedModel } from "./model-path";
 import { PROMPT_FORMAT_VERSION, renderPlainTextPrompt } from "./prompt";
@@ -24,6 +25,8 @@ export interface EngineOptions {
   threads?: number;
   /** Context window in tokens (prompt + completion). Default: the model's training context, at most 2048. */
   contextSize?: number;
+  /** `portable` (default), `auto` or a ggml CPU variant's name (see cpu-variant.ts). Only the first engine of a process chooses. */
+  cpuVariant?: string;
 }
 
 /** A token's log-probability in OpenAI's `logprobs.content` shape. */
@@ -70,6 +73,9 @@ export interface Engine {
   contextSize: number;
   batchSize: number;
   threads: number;
+  /** The ggml CPU variant running (what `auto` resolved to), and the setting that chose it. */
+  cpuVariant: string;
+  cpuVariantSetting: string;
   /** Renders and tokenizes messages (the model's chat template, else plain text; see prompt.ts). */
   tokenizeMessages(messages: ReadonlyArray<{ role: string; content: string }>): number[];
   generate(options: GenerationOptions): Promise<GeneratedChoice>;
@@ -85,7 +91,8 @@ const DETOKENIZE_CONTEXT_TOKENS = 8;
  * @returns the engine.
  * @throws Error when the model cannot be loaded.
  */
-export async function loadEngine({ modelPath, batchSize = 512, threads = 1, contextSize }: EngineOptions): Promise<Engine> {
+export async function loadEngine({ modelPath, batchSize = 512, threads = 1, contextSize, cpuVariant }: EngineOptions): Promise<Engine> {
+  const variantChoice = applyCpuVariant(cpuVariant);
   const nodeLlamaCpp = await import("node-llama-cpp");
   // Apple Silicon has only node-llama-cpp's Metal build; its layers stay on the CPU (gpuLayers: 0) so
   // outputs are computed as on every other laptop. Everywhere else: the CPU build.
@@ -97,7 +104,8 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
         `No prebuilt llama.cpp binary for this machine (${process.platform}-${process.arch}, gpu: ${gpu || "none"}) was found ` +
           `in node-llama-cpp's packages (${error instanceof Error ? error.message : String(error)}). ` +
           "Run `npm ci` again from the project root so npm installs this platform's @node-llama-cpp package; " +
-          "prebuilt binaries exist for macOS (arm64, x64), Windows (x64, arm64) and Linux (x64, arm64).",
+          "prebuilt binaries exist for macOS (arm64, x64), Windows (x64, arm64) and Linux (x64, arm64)." +
+          describeVariantLoadFailure(variantChoice),
         { cause: error },
       );
     });
@@ -115,8 +123,8 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
     engineVersion: `node-llama-cpp@${readEngineVersion()}`,
     llamaCppRelease: `${llama.llamaCppRelease.repo}@${llama.llamaCppRelease.release}`,
     gpu: llama.gpu === false ? "none" : llama.gpu,
-    cpuVariant: loadedCpuVariant(),
-    cpuFeatures: llama.systemInfo.trim(),
+    binaries: variantChoice.binaries,
+    cpuVariant: confirmCpuVariant(variantChoice),
     batchSize: context.batchSize,
     samplerVersion: SAMPLER_VERSION,
     promptFormat: chatTemplate === undefined ? PROMPT_FORMAT_VERSION : `chat-template:${chatTemplate}`,
@@ -147,6 +155,8 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
     contextSize: context.contextSize,
     batchSize: context.batchSize,
     threads,
+    cpuVariant: fingerprintInputs.cpuVariant,
+    cpuVariantSetting: variantChoice.setting,
     tokenizeMessages,
     generate: (options) => generateChoice(model, sequence, options),
     close: async () => {
@@ -299,14 +309,4 @@ function readChatTemplate(model: LlamaModel): string | undefined {
 function readEngineVersion(): string {
   const packageFile = path.join(path.dirname(require.resolve("node-llama-cpp")), "..", "package.json");
   return (JSON.parse(readFileSync(packageFile, "utf8")) as { version: string }).version;
-}
-
-/** The ggml CPU backend variant llama.cpp picked for this CPU (the shared library it mapped). */
-function loadedCpuVariant(): string {
-  try {
-    const match = /libggml-cpu-([\w-]+)\.so/.exec(readFileSync("/proc/self/maps", "utf8"));
-    return match?.[1] ?? "unknown";
-  } catch {
-    return "unknown";
-  }
 }

@@ -3,7 +3,10 @@
  * fixed request (same messages, seed and parameters):
  * - the model file's sha256,
  * - the engine: node-llama-cpp's version, its llama.cpp release and its build (CPU, or Metal on Apple Silicon),
- * - the CPU backend variant llama.cpp loaded (e.g. ggml-cpu-skylakex) and its feature flags,
+ * - the binary package (each platform's build is compiled apart: `@node-llama-cpp/linux-x64@3.21.1`),
+ * - the ggml CPU backend variant llama.cpp loaded (e.g. `x64`, `haswell`; `auto` is recorded as what it resolved to).
+ *   Not the machine's CPU: two CPUs running the same variant run the same code (measured: same texts
+ *   on an AMD Zen 4 and an Intel Sapphire Rapids with the same forced variant),
  * - the context's batch size (batch size 1 evaluates the prompt token by token: other float sums),
  * - the sampler version and the prompt format (or the model's chat template).
  * Threads and context size are left out: they were measured not to change outputs.
@@ -19,8 +22,10 @@ export interface FingerprintInputs {
   llamaCppRelease: string;
   /** node-llama-cpp's GPU build that ran ("none", or "metal" on Apple Silicon, with the layers kept on the CPU). */
   gpu: string;
+  /** The binary package, `name@version`. */
+  binaries: string;
+  /** The ggml CPU variant loaded. */
   cpuVariant: string;
-  cpuFeatures: string;
   batchSize: number;
   samplerVersion: string;
   promptFormat: string;

@@ -53,6 +53,8 @@ export function createLocalHttpServer(engine: Engine, { maxQueue = 64, maxBodyBy
           status: "ok",
           model: engine.modelId,
           system_fingerprint: engine.fingerprint,
+          cpu_variant: engine.cpuVariant,
+          cpu_variant_setting: engine.cpuVariantSetting,
           queued: queue.waiting,
           max_queue: maxQueue,
           pid: process.pid,

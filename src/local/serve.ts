@@ -3,9 +3,9 @@
  * run it through `seedlab serve` / `npm run serve` (src/cli/serve.ts). Run directly, it serves until
  * stopped (Ctrl+C). All flags are optional:
  *   --host 127.0.0.1   --port 0 (0 = a free port)   --model PATH (else SEEDLAB_MODEL_PATH, else the default model)
- *   --batch-size 512   --threads 1   --context-size 2048   --max-queue 64
+ *   --batch-size 512   --threads 1   --context-size 2048   --max-queue 64   --cpu-variant portable
  * `startLocalServer` (start.ts) runs this file in a child process with `--ready-json` (print one JSON
- * line `{ "event": "ready", url, model, fingerprint }` or `{ "event": "error", message }` on stdout)
+ * line `{ "event": "ready", url, model, fingerprint, cpuVariant }` or `{ "event": "error", message }` on stdout)
  * and `--exit-with-parent` (exit when stdin closes, i.e. when the parent process dies).
  */
 import type { AddressInfo } from "net";
@@ -23,6 +23,8 @@ export interface ServeOptions {
   threads?: number;
   contextSize?: number;
   maxQueue?: number;
+  /** `portable` (default), `auto` or a ggml CPU variant (see cpu-variant.ts). */
+  cpuVariant?: string;
 }
 
 /** A server listening in this process. */
@@ -40,8 +42,8 @@ export interface RunningServer {
  * @returns the running server.
  * @throws Error when no model is found, it cannot be loaded, or the port cannot be bound.
  */
-export async function serve({ modelPath, host = "127.0.0.1", port = 0, batchSize, threads, contextSize, maxQueue }: ServeOptions = {}): Promise<RunningServer> {
-  const engine = await loadEngine({ modelPath: findModelPath({ explicitPath: modelPath }), batchSize, threads, contextSize });
+export async function serve({ modelPath, host = "127.0.0.1", port = 0, batchSize, threads, contextSize, maxQueue, cpuVariant }: ServeOptions = {}): Promise<RunningServer> {
+  const engine = await loadEngine({ modelPath: findModelPath({ explicitPath: modelPath }), batchSize, threads, contextSize, cpuVariant });
   const server = createLocalHttpServer(engine, { maxQueue });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
@@ -69,6 +71,15 @@ export async function serve({ modelPath, host = "127.0.0.1", port = 0, batchSize
   };
 }
 
+/**
+ * The engine's CPU variant as people read it: `x64 (portable)`, `haswell (auto)`, `haswell`.
+ * @param engine - a loaded engine.
+ * @returns the variant, with the setting that chose it when that was not its name.
+ */
+export function describeEngineVariant(engine: Pick<Engine, "cpuVariant" | "cpuVariantSetting">): string {
+  return engine.cpuVariantSetting === engine.cpuVariant ? engine.cpuVariant : `${engine.cpuVariant} (${engine.cpuVariantSetting})`;
+}
+
 const NUMBER_FLAGS = { "--port": "port", "--batch-size": "batchSize", "--threads": "threads", "--context-size": "contextSize", "--max-queue": "maxQueue" } as const;
 const NUMBER_RANGES: Record<string, [number, number]> = { port: [0, 65535], batchSize: [1, 65536], threads: [1, 256], contextSize: [16, 1048576], maxQueue: [0, 100000] };
 
@@ -86,11 +97,12 @@ export function parseServeArgs(args: readonly string[]): { options: ServeOptions
     const flag = args[index] ?? "";
     if (flag === "--ready-json") readyJson = true;
     else if (flag === "--exit-with-parent") exitWithParent = true;
-    else if (flag === "--host" || flag === "--model" || flag in NUMBER_FLAGS) {
+    else if (flag === "--host" || flag === "--model" || flag === "--cpu-variant" || flag in NUMBER_FLAGS) {
       const value = args[++index];
       if (value === undefined) throw new Error(`\`${flag}\` needs a value.`);
       if (flag === "--host") options.host = value;
       else if (flag === "--model") options.modelPath = value;
+      else if (flag === "--cpu-variant") options.cpuVariant = value;
       else {
         const name = NUMBER_FLAGS[flag as keyof typeof NUMBER_FLAGS];
         const [low, high] = NUMBER_RANGES[name] ?? [0, 0];
@@ -101,7 +113,7 @@ export function parseServeArgs(args: readonly string[]): { options: ServeOptions
         options[name] = number;
       }
     } else {
-      throw new Error(`Unknown flag \`${flag}\`. Flags: --host, --port, --model, --batch-size, --threads, --context-size, --max-queue.`);
+      throw new Error(`Unknown flag \`${flag}\`. Flags: --host, --port, --model, --batch-size, --threads, --context-size, --max-queue, --cpu-variant.`);
     }
   }
   return { options, readyJson, exitWithParent };
@@ -126,11 +138,11 @@ async function main(): Promise<void> {
     }
     const { engine } = running;
     if (readyJson) {
-      process.stdout.write(JSON.stringify({ event: "ready", url: running.url, model: engine.modelId, fingerprint: engine.fingerprint }) + "\n");
+      process.stdout.write(JSON.stringify({ event: "ready", url: running.url, model: engine.modelId, fingerprint: engine.fingerprint, cpuVariant: engine.cpuVariant }) + "\n");
     } else {
       console.log(`seedlab local server: ${running.url}`);
       console.log(`  model ${engine.modelId} (${engine.modelPath})`);
-      console.log(`  system_fingerprint ${engine.fingerprint}, batch size ${engine.batchSize}, threads ${engine.threads}, context ${engine.contextSize} tokens`);
+      console.log(`  system_fingerprint ${engine.fingerprint}, CPU variant ${describeEngineVariant(engine)}, batch size ${engine.batchSize}, threads ${engine.threads}, context ${engine.contextSize} tokens`);
       console.log("  Press Ctrl+C to stop.");
     }
   } catch (error) {

@@ -8,6 +8,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import { pathToFileURL } from "url";
+import { detectCpuFeatures, findBinaryPackage, resolveCpuVariant } from "./cpu-variant";
 import { findModelPath } from "./model-path";
 
 /** How to start the local server. */
@@ -26,6 +27,12 @@ export interface LocalServerOptions {
   contextSize?: number;
   /** Requests allowed to wait behind the running one before a 429. Default 64. */
   maxQueue?: number;
+  /**
+   * Which ggml CPU variant runs the model: `portable` (default: the one every CPU of this architecture
+   * runs, so every laptop gets the same texts), `auto` (the fastest for this CPU) or a variant's name
+   * (e.g. `haswell`). One this CPU cannot run, or the installed engine lacks, is refused with the list.
+   */
+  cpuVariant?: string;
 }
 
 /** A running local server. */
@@ -36,6 +43,8 @@ export interface LocalServer {
   model: string;
   /** The `system_fingerprint` every response carries. */
   fingerprint: string;
+  /** The ggml CPU variant running (what `portable` or `auto` resolved to). */
+  cpuVariant: string;
   /** Stops the server process; resolves once it has exited. */
   close(): Promise<void>;
 }
@@ -55,6 +64,11 @@ const KILL_GRACE_MS = 5000;
  */
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const modelPath = findModelPath({ explicitPath: options.modelPath });
+  // Refuse an unavailable variant here, before a process starts (the child applies it).
+  if (options.cpuVariant !== undefined) {
+    const binaryPackage = findBinaryPackage();
+    if (binaryPackage !== null) resolveCpuVariant(options.cpuVariant, binaryPackage.variants, detectCpuFeatures());
+  }
   const args = ["--import", pathToFileURL(path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href, path.join(HERE, "serve.ts"), "--ready-json", "--exit-with-parent", "--model", modelPath];
   const flags: Array<[string, number | string | undefined]> = [
     ["--host", options.host],
@@ -63,6 +77,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     ["--threads", options.threads],
     ["--context-size", options.contextSize],
     ["--max-queue", options.maxQueue],
+    ["--cpu-variant", options.cpuVariant],
   ];
   for (const [flag, value] of flags) if (value !== undefined) args.push(flag, String(value));
 
@@ -73,7 +88,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     stderr = (stderr + chunk.toString("utf8")).slice(-4000);
   });
 
-  const ready = await new Promise<{ url: string; model: string; fingerprint: string }>((resolve, reject) => {
+  const ready = await new Promise<{ url: string; model: string; fingerprint: string; cpuVariant: string }>((resolve, reject) => {
     let stdout = "";
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
@@ -86,14 +101,14 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       const line = stdout.slice(0, newline);
       stdout = stdout.slice(newline + 1);
       clearTimeout(timer);
-      let message: { event?: string; message?: string; url?: string; model?: string; fingerprint?: string };
+      let message: { event?: string; message?: string; url?: string; model?: string; fingerprint?: string; cpuVariant?: string };
       try {
         message = JSON.parse(line);
       } catch {
         message = { event: "error", message: line };
       }
-      if (message.event === "ready" && message.url && message.model && message.fingerprint) {
-        resolve({ url: message.url, model: message.model, fingerprint: message.fingerprint });
+      if (message.event === "ready" && message.url && message.model && message.fingerprint && message.cpuVariant) {
+        resolve({ url: message.url, model: message.model, fingerprint: message.fingerprint, cpuVariant: message.cpuVariant });
       } else {
         reject(new Error(`The local server failed to start: ${message.message ?? line}`));
       }
