@@ -55,6 +55,8 @@ export function createLocalHttpServer(engine: Engine, { maxQueue = 64, maxBodyBy
           system_fingerprint: engine.fingerprint,
           cpu_variant: engine.cpuVariant,
           cpu_variant_setting: engine.cpuVariantSetting,
+          // What the fingerprint hashes, so two fingerprints can be told apart by what differs.
+          fingerprint_inputs: engine.fingerprintInputs,
           queued: queue.waiting,
           max_queue: maxQueue,
           pid: process.pid,
