@@ -27,6 +27,7 @@ test("defaults: no key and no base URL means the local model", () => {
     baseURL: null,
     model: "stories260K",
     modelPath: null,
+    cpuVariant: "portable",
     timeoutMs: 60000,
     maxRetries: 2,
     concurrency: 5,
