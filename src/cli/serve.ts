@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "dotenv";
 import { describeEngineVariant, serve, type ServeOptions } from "../local/serve";
-import { EXIT_CODES, parseCommandLine, readInteger, renderHelp, stringFlag, type CommandSpec } from "./args";
+import { detectCpuFeatures, findBinaryPackage, resolveCpuVariant } from "../local/cpu-variant";
+import { EXIT_CODES, parseCommandLine, readInteger, renderHelp, stringFlag, UsageError, usageLine, type CommandSpec } from "./args";
 import type { CommandContext } from "./context";
 
 /** The `serve` command's flags and help. */
@@ -73,7 +74,16 @@ export async function serveCommand(args: readonly string[], context: CommandCont
   const modelPath = model === undefined ? modelPathSetting(context) : path.resolve(context.cwd, model);
   if (modelPath !== undefined) options.modelPath = modelPath;
   const cpuVariant = stringFlag(values, "cpu-variant") ?? fileSetting(context, "SEEDLAB_CPU_VARIANT");
-  if (cpuVariant !== undefined) options.cpuVariant = cpuVariant;
+  if (cpuVariant !== undefined) {
+    // Refused as bad usage, with what this CPU can run, before the model loads.
+    const binaryPackage = findBinaryPackage();
+    try {
+      if (binaryPackage !== null) resolveCpuVariant(cpuVariant, binaryPackage.variants, detectCpuFeatures());
+    } catch (error) {
+      throw new UsageError((error as Error).message, { usage: usageLine(spec), command: spec.name });
+    }
+    options.cpuVariant = cpuVariant;
+  }
   if (context.signal.aborted) return EXIT_CODES.interrupted;
 
   const running = await serve(options);
