@@ -88,6 +88,7 @@ export {
   renderVariantsHtml,
 } from "./render-notebook";
 export { startLocalServer, type LocalServer, type LocalServerOptions } from "./local/start";
+export { compareCpuVariants, cpuVariantsHere, type CpuVariantComparison, type CpuVariantsHere, type VariantRuns } from "./cpu-variants";
 export { SavedRunsError, appendRun, readRuns, runSavedBatch, writeRuns, type SavedBatchOptions } from "./saved-runs";
 export { buildReport, runSuite, type FingerprintOutputs, type PromptReport, type ReproducibilityReport, type SuiteOptions, type SuitePrompt } from "./report";
 export {

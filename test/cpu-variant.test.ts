@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { after, before, test } from "node:test";
 import OpenAI from "openai";
 import { loadSettings } from "../src/config";
+import { compareCpuVariants } from "../src/cpu-variants";
 import {
   detectCpuFeatures,
   findBinaryPackage,
@@ -216,4 +217,17 @@ test("portable: the same fingerprint whatever CPU features the machine reports; 
   const auto = Object.values(SIMULATED_CPUS).map((cpuinfo) => fingerprintOn("auto", cpuinfo));
   assert.equal(new Set(auto).size, Object.keys(SIMULATED_CPUS).length);
   assert.ok(!Object.keys(inputs).some((key) => /feature|systemInfo|flags/i.test(key)), `no CPU feature string among ${Object.keys(inputs).join(", ")}`);
+});
+
+test("compareCpuVariants: the same requests on two variants, each in its own server; bad settings refused before any server starts", { skip: installedPackage === null || process.arch !== "x64" }, async () => {
+  const requests = [100, 101, 102].map((seed) => ({ model: "", messages: MESSAGES, seed, temperature: 0.7, max_tokens: 120 }));
+  await assert.rejects(compareCpuVariants({ requests, variants: ["x64"] }), /at least two CPU variant settings/);
+  await assert.rejects(compareCpuVariants({ requests: [], variants: ["x64", "haswell"] }), /non-empty array/);
+  await assert.rejects(compareCpuVariants({ requests, variants: ["x64", "avx9000"] }), /got "avx9000"/);
+  const result = await compareCpuVariants({ requests, variants: ["x64", "x64"] });
+  assert.equal(result.sameVariant, true);
+  assert.deepEqual(result.changed, [], "one variant in two processes: the same texts");
+  assert.equal(result.identical, 3);
+  assert.equal(result.variants[0]?.fingerprint, result.variants[1]?.fingerprint);
+  if (fingerprints.has("x64")) assert.equal(result.variants[0]?.fingerprint, fingerprints.get("x64"));
 });
