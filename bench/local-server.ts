@@ -37,7 +37,8 @@ interface Tally {
 type Generate = (temperature: number, seed: number) => Promise<{ tokens: number; text: string }>;
 
 async function openServer(): Promise<{ generate: Generate; close: () => Promise<void> }> {
-  const server = await startLocalServer({ threads: 1 });
+  // auto: the CPU variant the raw engine below loads, so both run the same llama.cpp code.
+  const server = await startLocalServer({ threads: 1, cpuVariant: "auto" });
   const client = new OpenAI({ apiKey: "local", baseURL: server.url, maxRetries: 0 });
   return {
     generate: async (temperature, seed) => {
