@@ -18,7 +18,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { loadEngine } from "../src/local/engine";
 import { findModelPath } from "../src/local/model-path";
-import { detectCpuFeatures, findBinaryPackage, loadedCpuVariant, prepareVariantPackage, redirectBinaryPackage, runnableVariants } from "../src/local/cpu-variant";
+import { detectCpuFeatures, findBinaryPackage, loadedCpuVariant, runnableVariants } from "../src/local/cpu-variant";
 
 const MESSAGES = [
   { role: "system", content: "You are a helpful assistant." },
@@ -40,16 +40,13 @@ interface ChildResult {
 }
 
 async function child(variant: string, batchSizes: number[]): Promise<void> {
-  const binaryPackage = findBinaryPackage();
-  if (binaryPackage === null) throw new Error("node-llama-cpp's binary package is not installed.");
-  if (variant !== "auto") redirectBinaryPackage(binaryPackage.name, prepareVariantPackage(binaryPackage, variant));
   const texts: Record<string, string> = {};
   let completionTokens = 0;
   let generationMs = 0;
   let generationCpuMs = 0;
   let fingerprint = "";
   for (const batchSize of batchSizes) {
-    const engine = await loadEngine({ modelPath: findModelPath({}), batchSize });
+    const engine = await loadEngine({ modelPath: findModelPath({}), batchSize, cpuVariant: variant });
     fingerprint = engine.fingerprint;
     const promptTokens = engine.tokenizeMessages(MESSAGES);
     const requests: Array<{ key: string; seed: number; temperature: number }> = [

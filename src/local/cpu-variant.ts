@@ -269,7 +269,8 @@ export function portableVariant(installed: readonly string[], arch: string = pro
  * @throws Error naming the setting and the variants this CPU can run, when the name is unknown, not
  * installed or needs an instruction set this CPU lacks.
  */
-export function resolveCpuVariant(setting: CpuVariantSetting, installed: readonly string[], cpu: CpuFeatures, arch: string = process.arch): ResolvedCpuVariant {
+export function resolveCpuVariant(givenSetting: CpuVariantSetting, installed: readonly string[], cpu: CpuFeatures, arch: string = process.arch): ResolvedCpuVariant {
+  const setting = typeof givenSetting === "string" ? givenSetting.trim().toLowerCase() : givenSetting;
   const runnable = runnableVariants(installed, cpu);
   const choices = `Use \`portable\`, \`auto\` or one of the variants this CPU can run: ${runnable.variants.join(", ") || "(none found)"}${runnable.known ? "" : ` (this CPU's instruction sets are ${cpu.source}: others may run too)`}.`;
   const best = runnable.known ? (runnable.variants[runnable.variants.length - 1] ?? null) : null;
@@ -279,7 +280,7 @@ export function resolveCpuVariant(setting: CpuVariantSetting, installed: readonl
     if (portable === null) throw new Error(`Expected a CPU variant that every ${arch} CPU runs in the installed engine, found none among ${installed.join(", ") || "(none)"}. Use \`auto\`.`);
     return { setting, forced: portable, expected: portable };
   }
-  if (!installed.includes(setting)) {
+  if (typeof setting !== "string" || !installed.includes(setting)) {
     throw new Error(`Expected \`SEEDLAB_CPU_VARIANT\` / \`--cpu-variant\` to be portable, auto or an installed CPU variant, got ${JSON.stringify(setting)}. ${choices}`);
   }
   const needs = variantFeatures(setting) ?? [];
