@@ -15,8 +15,12 @@ let second: LocalServer;
 let batchOne: LocalServer;
 let firstTexts: Array<string | null | undefined>;
 
+// The auto CPU variant (AVX2 on this project's machines): measured with stories260K, batch size 1
+// changed 6 to 9 of 41 seeded texts on the AVX variants, and none on the portable `x64` nor on `sse42`.
+const VARIANT = { cpuVariant: "auto" };
+
 before(async () => {
-  [first, second, batchOne] = await Promise.all([startLocalServer(), startLocalServer(), startLocalServer({ batchSize: 1 })]);
+  [first, second, batchOne] = await Promise.all([startLocalServer(VARIANT), startLocalServer(VARIANT), startLocalServer({ ...VARIANT, batchSize: 1 })]);
 });
 after(() => Promise.all([first, second, batchOne].map((server) => server?.close())));
 
@@ -38,7 +42,7 @@ test("two server processes with the same configuration: same fingerprint, byte-i
 
 test("the fingerprint and the seeded texts survive a restart", async () => {
   await first.close();
-  first = await startLocalServer();
+  first = await startLocalServer(VARIANT);
   assert.equal(first.fingerprint, second.fingerprint);
   assert.deepEqual(await seededTexts(first), firstTexts);
 });

@@ -19,7 +19,7 @@ export interface LocalServerOptions {
   host?: string;
   /** Port; 0 (default) picks a free one. */
   port?: number;
-  /** Tokens per llama.cpp batch. Default 512. Part of the fingerprint (1 changes outputs). */
+  /** Tokens per llama.cpp batch. Default 512. Part of the fingerprint (1 changed some seeded texts on the AVX CPU variants, none on `x64`). */
   batchSize?: number;
   /** CPU threads. Default 1. */
   threads?: number;
