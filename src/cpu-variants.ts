@@ -8,7 +8,7 @@ import { runRequests } from "./batch";
 import { createClient } from "./client";
 import { detectCpuFeatures, findBinaryPackage, resolveCpuVariant, runnableVariants } from "./local/cpu-variant";
 import { startLocalServer, type LocalServerOptions } from "./local/start";
-import type { ChatRun } from "./types";
+import type { Batch, ChatRun } from "./types";
 import { InvalidParameterError, formatValue } from "./validate";
 
 /** The CPU variants of this machine's local engine. */
@@ -54,6 +54,8 @@ export interface VariantRuns {
   fingerprint: string;
   /** In request order. */
   runs: ChatRun[];
+  /** The same runs as a batch labelled `CPU variant x64 (portable)`, for `renderFingerprintChangeHtml(before, after)`. */
+  batch: Batch;
 }
 
 /** The same requests on several variants. */
@@ -100,8 +102,9 @@ export async function compareCpuVariants({
     const local = await startLocalServer({ ...server, cpuVariant: setting });
     try {
       const client = createClient({ baseURL: local.url });
-      const batch = await runRequests({ client, requests: requests.map((request) => ({ ...request, model: request.model || local.model })), concurrency: 1 });
-      results.push({ setting, cpuVariant: local.cpuVariant, fingerprint: local.fingerprint, runs: batch.runs });
+      const label = `CPU variant ${local.cpuVariant}${setting.trim().toLowerCase() === local.cpuVariant ? "" : ` (${setting.trim().toLowerCase()})`}`;
+      const batch = await runRequests({ client, requests: requests.map((request) => ({ ...request, model: request.model || local.model })), concurrency: 1, label });
+      results.push({ setting, cpuVariant: local.cpuVariant, fingerprint: local.fingerprint, runs: batch.runs, batch });
     } finally {
       await local.close();
     }
