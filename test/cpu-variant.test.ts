@@ -229,5 +229,7 @@ test("compareCpuVariants: the same requests on two variants, each in its own ser
   assert.deepEqual(result.changed, [], "one variant in two processes: the same texts");
   assert.equal(result.identical, 3);
   assert.equal(result.variants[0]?.fingerprint, result.variants[1]?.fingerprint);
+  assert.equal(result.variants[0]?.batch.label, "CPU variant x64");
+  assert.equal(result.variants[0]?.batch.runs.length, 3);
   if (fingerprints.has("x64")) assert.equal(result.variants[0]?.fingerprint, fingerprints.get("x64"));
 });
