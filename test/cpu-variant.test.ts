@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import OpenAI from "openai";
-import { loadSettings } from "../src/config";
+import { describeSettings, loadSettings } from "../src/config";
 import { compareCpuVariants } from "../src/cpu-variants";
 import {
   detectCpuFeatures,
@@ -232,4 +232,11 @@ test("compareCpuVariants: the same requests on two variants, each in its own ser
   assert.equal(result.variants[0]?.batch.label, "CPU variant x64");
   assert.equal(result.variants[0]?.batch.runs.length, 3);
   if (fingerprints.has("x64")) assert.equal(result.variants[0]?.fingerprint, fingerprints.get("x64"));
+});
+
+test("the settings display shows the setting and the variant it resolves to here", { skip: installedPackage === null || process.arch !== "x64" }, () => {
+  const shown = (env: Record<string, string>) => describeSettings(loadSettings({ env, envFile: "/nonexistent/.env" })).SEEDLAB_CPU_VARIANT;
+  assert.equal(shown({}), "portable → x64 (default)");
+  assert.equal(shown({ SEEDLAB_CPU_VARIANT: "AUTO" }), autoExpected === null ? "auto (from environment)" : `auto → ${autoExpected} (from environment)`);
+  assert.equal(shown({ SEEDLAB_CPU_VARIANT: "x64" }), "x64 (from environment)");
 });
