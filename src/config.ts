@@ -134,7 +134,7 @@ export function loadSettings({ env = process.env, envFile = resolve(process.cwd(
     model = backend === "openai" ? DEFAULT_OPENAI_MODEL : DEFAULT_LOCAL_MODEL;
   }
 
-  const cpuVariant = values.SEEDLAB_CPU_VARIANT ?? DEFAULT_CPU_VARIANT;
+  const cpuVariant = (values.SEEDLAB_CPU_VARIANT ?? DEFAULT_CPU_VARIANT).toLowerCase();
   if (backend === "local") {
     // Refused now, with the variants this CPU can run, rather than when the server starts.
     const binaryPackage = findBinaryPackage();
