@@ -172,7 +172,7 @@ export function describeSettings(settings: Settings): Record<SettingName, string
     OPENAI_BASE_URL: (settings.baseURL ?? (settings.backend === "local" ? "local server on 127.0.0.1, free port" : "not set")) + source("OPENAI_BASE_URL"),
     SEEDLAB_BACKEND: settings.backend + source("SEEDLAB_BACKEND"),
     SEEDLAB_MODEL: settings.model + source("SEEDLAB_MODEL"),
-    SEEDLAB_MODEL_PATH: (settings.modelPath ?? "search ../shared/models, then models/") + source("SEEDLAB_MODEL_PATH"),
+    SEEDLAB_MODEL_PATH: (settings.modelPath ?? "models/stories260K.gguf (embedded)") + source("SEEDLAB_MODEL_PATH"),
     SEEDLAB_TIMEOUT_MS: String(settings.timeoutMs) + source("SEEDLAB_TIMEOUT_MS"),
     SEEDLAB_MAX_RETRIES: String(settings.maxRetries) + source("SEEDLAB_MAX_RETRIES"),
     SEEDLAB_CONCURRENCY: String(settings.concurrency) + source("SEEDLAB_CONCURRENCY"),

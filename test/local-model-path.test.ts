@@ -1,10 +1,11 @@
-// Where the local model comes from: explicit setting, shared copy, project folder, else a clear error.
+// Where the local model comes from: an explicit setting, else the committed embedded model (sha256 checked).
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { findModelPath } from "../src/local/model-path";
+import { sha256OfFile } from "../src/local/fingerprint";
+import { checkEmbeddedModel, DEFAULT_MODEL_SHA256, findModelPath } from "../src/local/model-path";
 
 test("an explicit path wins, and a missing one is an error naming it", () => {
   const root = mkdtempSync(join(tmpdir(), "seedlab-"));
@@ -14,18 +15,27 @@ test("an explicit path wins, and a missing one is an error naming it", () => {
   assert.throws(() => findModelPath({ explicitPath: join(root, "absent.gguf"), projectRoot: root }), /`.*absent\.gguf` .*does not exist/);
 });
 
-test("the shared copy beside the project comes before the project's models folder", () => {
+test("the embedded model committed in models/ is the default, and nothing else is searched", () => {
   const parent = mkdtempSync(join(tmpdir(), "seedlab-"));
   const root = join(parent, "main");
+  mkdirSync(join(parent, "shared", "models"), { recursive: true });
+  writeFileSync(join(parent, "shared", "models", "stories260K.gguf"), "");
+  assert.throws(() => findModelPath({ explicitPath: "", projectRoot: root }), /git checkout -- models\/stories260K\.gguf/);
   mkdirSync(join(root, "models"), { recursive: true });
   writeFileSync(join(root, "models", "stories260K.gguf"), "");
   assert.equal(findModelPath({ explicitPath: "", projectRoot: root }), join(root, "models", "stories260K.gguf"));
-  mkdirSync(join(parent, "shared", "models"), { recursive: true });
-  writeFileSync(join(parent, "shared", "models", "stories260K.gguf"), "");
-  assert.equal(findModelPath({ explicitPath: "", projectRoot: root }), join(parent, "shared", "models", "stories260K.gguf"));
 });
 
-test("no model anywhere: the error says how to get one", () => {
+test("the committed model is the real one, and a changed copy of it is refused with the fix", async () => {
+  const committed = findModelPath({ explicitPath: "" });
+  assert.equal(await sha256OfFile(committed), DEFAULT_MODEL_SHA256);
+  assert.doesNotThrow(() => checkEmbeddedModel(committed, DEFAULT_MODEL_SHA256));
+  assert.throws(() => checkEmbeddedModel(committed, "0".repeat(64)), /damaged or changed.*git checkout -- models\/stories260K\.gguf/);
+  // Another file may hold anything: only the embedded default is pinned.
+  assert.doesNotThrow(() => checkEmbeddedModel(join(tmpdir(), "mine.gguf"), "0".repeat(64)));
+});
+
+test("no model: the error says how to get one", () => {
   const root = join(mkdtempSync(join(tmpdir(), "seedlab-")), "main");
   assert.throws(() => findModelPath({ explicitPath: "", projectRoot: root }), /npm run download-model/);
 });

@@ -141,7 +141,7 @@ describe("local server: parameters", () => {
     }
   });
 
-  test("temperature 0 (top logits only) and a sampled request that must pick the top token (every logit) agree on text and logprobs", async () => {
+  test("temperature 0 (llama.cpp argmax) and a sampled request that must pick the top token (full distribution) agree on text and logprobs", async () => {
     const greedy = await complete({ temperature: 0, logprobs: true, top_logprobs: 3, max_tokens: 16 });
     const sampled = await complete({ temperature: 1, top_p: 1e-9, seed: 9, logprobs: true, top_logprobs: 3, max_tokens: 16 });
     assert.equal(sampled.choices[0]?.message.content, greedy.choices[0]?.message.content);

@@ -19,7 +19,7 @@ export const SERVE_COMMAND: CommandSpec = {
   flags: {
     host: { type: "string", placeholder: "HOST", description: "Interface to bind (default 127.0.0.1; 0.0.0.0 exposes it to the network)." },
     port: { type: "string", placeholder: "PORT", description: "Port; 0 picks a free one (default 0)." },
-    model: { type: "string", placeholder: "FILE", description: "GGUF model file (default: SEEDLAB_MODEL_PATH, else ../shared/models/stories260K.gguf, else models/)." },
+    model: { type: "string", placeholder: "FILE", description: "GGUF model file (default: SEEDLAB_MODEL_PATH, else the embedded models/stories260K.gguf)." },
     "batch-size": { type: "string", placeholder: "N", description: "Tokens per llama.cpp batch (default 512; part of the fingerprint)." },
     threads: { type: "string", placeholder: "N", description: "CPU threads (default 1, the fastest for small models)." },
     "context-size": { type: "string", placeholder: "N", description: "Context window in tokens (default: the model's, at most 2048)." },

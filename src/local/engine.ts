@@ -1,6 +1,6 @@
 /**
  * The inference engine of the local server: node-llama-cpp on the CPU, one context with one
- * sequence, tokens sampled in JavaScript from the raw logits (see sampler.ts). Callers must not run
+ * sequence, tokens sampled in JavaScript from the model's probabilities (see sampler.ts). Callers must not run
  * two generations at once (the HTTP layer serialises them through a queue).
  *
  * node-llama-cpp is an ES module with top-level await: it is loaded with a dynamic `import()`, and
@@ -10,6 +10,7 @@ import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import * as path from "path";
 import { readFileSync } from "fs";
 import { computeFingerprint, FingerprintInputs, sha256OfFile } from "./fingerprint";
+import { checkEmbeddedModel } from "./model-path";
 import { PROMPT_FORMAT_VERSION, renderPlainTextPrompt } from "./prompt";
 import { createSeededRandom, SAMPLER_VERSION, sampleToken } from "./sampler";
 
@@ -86,8 +87,23 @@ const DETOKENIZE_CONTEXT_TOKENS = 8;
  */
 export async function loadEngine({ modelPath, batchSize = 512, threads = 1, contextSize }: EngineOptions): Promise<Engine> {
   const nodeLlamaCpp = await import("node-llama-cpp");
-  const llama = await nodeLlamaCpp.getLlama({ gpu: false, build: "never", logLevel: nodeLlamaCpp.LlamaLogLevel.error });
-  const [model, modelSha256] = await Promise.all([llama.loadModel({ modelPath }), sha256OfFile(modelPath)]);
+  // Apple Silicon has only node-llama-cpp's Metal build; its layers stay on the CPU (gpuLayers: 0) so
+  // outputs are computed as on every other laptop. Everywhere else: the CPU build.
+  const gpu = process.platform === "darwin" && process.arch === "arm64" ? "metal" : false;
+  const llama = await nodeLlamaCpp
+    .getLlama({ gpu, build: "never", logLevel: nodeLlamaCpp.LlamaLogLevel.error })
+    .catch((error: unknown) => {
+      throw new Error(
+        `No prebuilt llama.cpp binary for this machine (${process.platform}-${process.arch}, gpu: ${gpu || "none"}) was found ` +
+          `in node-llama-cpp's packages (${error instanceof Error ? error.message : String(error)}). ` +
+          "Run `npm ci` again from the project root so npm installs this platform's @node-llama-cpp package; " +
+          "prebuilt binaries exist for macOS (arm64, x64), Windows (x64, arm64) and Linux (x64, arm64).",
+        { cause: error },
+      );
+    });
+  const modelSha256 = await sha256OfFile(modelPath);
+  checkEmbeddedModel(modelPath, modelSha256);
+  const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
   const resolvedContextSize = contextSize ?? Math.min(model.trainContextSize, 2048);
   const context = await model.createContext({ contextSize: resolvedContextSize, batchSize, threads, sequences: 1 });
   const sequence = context.getSequence();
@@ -98,6 +114,7 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
     modelSha256,
     engineVersion: `node-llama-cpp@${readEngineVersion()}`,
     llamaCppRelease: `${llama.llamaCppRelease.repo}@${llama.llamaCppRelease.release}`,
+    gpu: llama.gpu === false ? "none" : llama.gpu,
     cpuVariant: loadedCpuVariant(),
     cpuFeatures: llama.systemInfo.trim(),
     batchSize: context.batchSize,
@@ -153,13 +170,14 @@ async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence,
   let emittedText = "";
   let text = "";
   let finishReason: "stop" | "length" = "length";
-  // Sampling needs every logit. Greedy decoding needs only the most likely tokens (one more than the
-  // alternatives reported, so ties are visible) and the vocabulary's total weight for log-probabilities:
-  // asking llama.cpp for just those costs far less per token than copying the whole vocabulary.
+  // Sampling needs the probability of every token of the vocabulary. Greedy decoding takes llama.cpp's
+  // own argmax (the same token: ties go to the lower id in both) and, for log-probabilities, just the
+  // chosen token's probability: copying the whole vocabulary out of llama.cpp per token costs far more.
   const greedy = temperature === 0;
-  const generateNext: { logits: true | { filter: { tokens: Token[]; includeTop: number } }; totalLogitWeight?: true } = greedy
-    ? { logits: { filter: { tokens: [], includeTop: Math.max(1, options.topLogprobs) + 1 } }, totalLogitWeight: true }
-    : { logits: true };
+  const needsDistribution = !greedy || (options.logprobs && options.topLogprobs > 0);
+  const generateNext = needsDistribution
+    ? { token: greedy, probabilities: true }
+    : { token: true, confidence: options.logprobs };
   let input: Parameters<LlamaContextSequence["controlledEvaluate"]>[0] = promptTokens.map((token, index) =>
     index === promptTokens.length - 1 ? [token, { generateNext }] : token,
   );
@@ -168,12 +186,24 @@ async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence,
   while (completionTokens < maxTokens) {
     const results = await sequence.controlledEvaluate(input);
     const next = results[results.length - 1]?.next;
-    const logitsByToken = next?.logits;
-    if (logitsByToken === undefined) throw new Error("The engine returned no logits for the last token.");
-    const totalLogitWeight = greedy ? next?.totalLogitWeight : undefined;
-    if (greedy && totalLogitWeight === undefined) throw new Error("The engine returned no total logit weight for the last token.");
-    const sampled = sampleToken(logitsByToken, { temperature, topP, random, totalLogitWeight });
-    const token = sampled.token as Token;
+    let token: Token;
+    let logprob = 0;
+    let alternatives: Array<{ token: number; logprob: number }> = [];
+    if (needsDistribution) {
+      if (next?.probabilities === undefined) throw new Error("The engine returned no probabilities for the last token.");
+      const sampled = sampleToken(logprobsOf(next.probabilities), { temperature, topP, random });
+      token = (greedy ? next.token : sampled.token) as Token;
+      if (token === null || token === undefined) throw new Error("The engine returned no token.");
+      logprob = greedy ? sampled.logprobOf(token) : sampled.logprob;
+      alternatives = sampled.top(options.topLogprobs);
+    } else {
+      if (next?.token === undefined || next.token === null) throw new Error("The engine returned no token.");
+      token = next.token;
+      if (options.logprobs) {
+        if (next.confidence === undefined) throw new Error("The engine returned no probability for the chosen token.");
+        logprob = clampLogprob(Math.log(next.confidence));
+      }
+    }
     completionTokens++;
     if (model.isEogToken(token)) {
       finishReason = "stop";
@@ -186,8 +216,8 @@ async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence,
         return { token: tokenText, logprob, bytes: [...Buffer.from(tokenText, "utf8")] };
       };
       const entry = {
-        ...describe(token, sampled.logprob),
-        top_logprobs: sampled.top(options.topLogprobs).map((candidate) => describe(candidate.token, candidate.logprob)),
+        ...describe(token, logprob),
+        top_logprobs: alternatives.map((candidate) => describe(candidate.token, candidate.logprob)),
       };
       logprobs.push(entry);
       pendingLogprobs.push(entry);
@@ -221,6 +251,18 @@ async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence,
     onDelta(text.slice(emittedText.length), pendingLogprobs);
   }
   return { text, finishReason, completionTokens, logprobs };
+}
+
+/** Log-probabilities from llama.cpp's probabilities (float32: a token too unlikely to register gets -9999, as OpenAI reports it). */
+function logprobsOf(probabilities: ReadonlyMap<Token, number>): Map<number, number> {
+  const logprobs = new Map<number, number>();
+  for (const [token, probability] of probabilities) logprobs.set(token, clampLogprob(Math.log(probability)));
+  return logprobs;
+}
+
+/** OpenAI's floor for log-probabilities of tokens that are practically impossible. */
+function clampLogprob(logprob: number): number {
+  return Number.isFinite(logprob) ? logprob : -9999;
 }
 
 function earliestStop(text: string, stop: readonly string[]): number {

@@ -2,7 +2,7 @@
  * The local server's `system_fingerprint`: a hash of everything that can change the output of a
  * fixed request (same messages, seed and parameters):
  * - the model file's sha256,
- * - the engine: node-llama-cpp's version and its llama.cpp release,
+ * - the engine: node-llama-cpp's version, its llama.cpp release and its build (CPU, or Metal on Apple Silicon),
  * - the CPU backend variant llama.cpp loaded (e.g. ggml-cpu-skylakex) and its feature flags,
  * - the context's batch size (batch size 1 evaluates the prompt token by token: other float sums),
  * - the sampler version and the prompt format (or the model's chat template).
@@ -17,6 +17,8 @@ export interface FingerprintInputs {
   modelSha256: string;
   engineVersion: string;
   llamaCppRelease: string;
+  /** node-llama-cpp's GPU build that ran ("none", or "metal" on Apple Silicon, with the layers kept on the CPU). */
+  gpu: string;
   cpuVariant: string;
   cpuFeatures: string;
   batchSize: number;

@@ -1,6 +1,6 @@
 /**
- * Where the local backend's GGUF model comes from: an explicit setting, else the shared copy beside
- * the project, else the project's own (git-ignored) `models/` folder.
+ * Where the local backend's GGUF model comes from: an explicit setting, else the embedded default
+ * model committed in the project's `models/` folder (checked against its sha256 when loaded).
  */
 import { existsSync } from "fs";
 import * as path from "path";
@@ -8,16 +8,21 @@ import * as path from "path";
 /** File name of the default model (the tiny TinyStories llama). */
 export const DEFAULT_MODEL_FILE = "stories260K.gguf";
 
+/** sha256 of the committed default model, `models/stories260K.gguf`. */
+export const DEFAULT_MODEL_SHA256 = "270cba1bd5109f42d03350f60406024560464db173c0e387d91f0426d3bd256d";
+
+const PROJECT_ROOT = path.resolve(path.dirname(__filename), "..", "..");
+
 /**
  * Finds the GGUF model file the local server loads.
  * @param options.explicitPath - a path given by the user; defaults to the `SEEDLAB_MODEL_PATH` environment variable.
  * @param options.projectRoot - the seedlab folder; defaults to the one holding this file's `src/`.
  * @returns the absolute path of an existing model file.
- * @throws Error when the explicit path does not exist, or no model is found, saying how to get one.
+ * @throws Error when the explicit path does not exist, or the default model is missing, saying what to do.
  */
 export function findModelPath({
   explicitPath = process.env.SEEDLAB_MODEL_PATH,
-  projectRoot = path.resolve(path.dirname(__filename), "..", ".."),
+  projectRoot = PROJECT_ROOT,
 }: { explicitPath?: string; projectRoot?: string } = {}): string {
   if (explicitPath !== undefined && explicitPath !== "") {
     const resolved = path.resolve(projectRoot, explicitPath);
@@ -29,15 +34,28 @@ export function findModelPath({
     }
     return resolved;
   }
-  const candidates = [
-    path.resolve(projectRoot, "..", "shared", "models", DEFAULT_MODEL_FILE),
-    path.resolve(projectRoot, "models", DEFAULT_MODEL_FILE),
-  ];
-  const found = candidates.find((candidate) => existsSync(candidate));
-  if (found !== undefined) return found;
+  const embedded = path.resolve(projectRoot, "models", DEFAULT_MODEL_FILE);
+  if (existsSync(embedded)) return embedded;
   throw new Error(
-    `No local model found (looked at ${candidates.join(" and ")}). ` +
-      "On a machine with internet, run `npm run download-model` to fetch stories260K.gguf into models/ " +
-      "(its sha256 is verified), or set SEEDLAB_MODEL_PATH to a GGUF file you have.",
+    `The embedded model is missing (looked at ${embedded}). It is committed with the project: restore it with ` +
+      "`git checkout -- models/stories260K.gguf`, or run `npm run download-model` on a machine with internet, " +
+      "or set SEEDLAB_MODEL_PATH to a GGUF file you have.",
+  );
+}
+
+/**
+ * Refuses a damaged or replaced embedded model (a Git LFS pointer, converted line endings, a partial copy):
+ * its outputs would silently differ from everyone else's.
+ * @param modelPath - the absolute path being loaded.
+ * @param sha256 - that file's sha256 in hex.
+ * @param projectRoot - the seedlab folder.
+ * @throws Error when `modelPath` is the embedded default model and its hash is not the committed one.
+ */
+export function checkEmbeddedModel(modelPath: string, sha256: string, projectRoot = PROJECT_ROOT): void {
+  const embedded = path.resolve(projectRoot, "models", DEFAULT_MODEL_FILE);
+  if (path.resolve(modelPath) !== embedded || sha256 === DEFAULT_MODEL_SHA256) return;
+  throw new Error(
+    `The embedded model ${embedded} is damaged or changed: its sha256 is ${sha256}, expected ${DEFAULT_MODEL_SHA256}. ` +
+      "Restore it with `git checkout -- models/stories260K.gguf` (or `npm run download-model` on a machine with internet).",
   );
 }

@@ -1,5 +1,6 @@
 /**
- * Token sampling in plain JavaScript from the model's raw logits, with a seeded PRNG.
+ * Token sampling in plain JavaScript from the model's log-probabilities (or raw logits: only their
+ * differences matter), with a seeded PRNG.
  *
  * Sampling here (rather than inside llama.cpp) makes every step ours to reason about: the seed fully
  * determines the draw, temperature 0 is an exact argmax, top_p is the smallest set of most likely
@@ -13,7 +14,7 @@
 import { createHash } from "node:crypto";
 
 /** Version of the sampling algorithm; part of the system fingerprint. */
-export const SAMPLER_VERSION = "js-sampler-2";
+export const SAMPLER_VERSION = "js-sampler-3";
 
 /** A uniform random number generator in [0, 1). */
 export type RandomSource = () => number;
@@ -49,28 +50,24 @@ export interface SampledToken {
   token: number;
   /** The model's log-probability of `token` (log-softmax of the raw logits). */
   logprob: number;
+  /** The model's log-probability of any token of the vocabulary. */
+  logprobOf(token: number): number;
   /** The `count` most likely tokens (ties: lower token id first) with their log-probabilities. */
   top(count: number): Array<{ token: number; logprob: number }>;
 }
 
 /**
  * Picks the next token.
- * @param logitsByToken - the full vocabulary's raw logits (token → logit), in any order.
+ * @param logitsByToken - the full vocabulary's log-probabilities or raw logits (token → value), in any order.
  * @param options.temperature - 0 picks the most likely token; otherwise logits are divided by it.
  * @param options.topP - nucleus size in (0, 1].
  * @param options.random - the seeded generator of this choice (one draw per sampled token, none at temperature 0).
- * @param options.totalLogitWeight - at temperature 0 only: the sum of `exp(logit - maxLogit)` over the
- *   whole vocabulary, when `logitsByToken` holds just the most likely tokens (the engine's cheaper
- *   greedy path); log-probabilities are normalised by it.
  * @returns the token, its log-probability and access to the most likely alternatives.
  */
 export function sampleToken(
   logitsByToken: ReadonlyMap<number, number>,
-  { temperature, topP, random, totalLogitWeight }: { temperature: number; topP: number; random: RandomSource; totalLogitWeight?: number },
+  { temperature, topP, random }: { temperature: number; topP: number; random: RandomSource },
 ): SampledToken {
-  if (totalLogitWeight !== undefined && temperature > 0) {
-    throw new Error("`totalLogitWeight` (only the top logits given) works at temperature 0 only: sampling needs every logit.");
-  }
   // Rank by descending logit, ties by token id. The engine hands the map over already sorted by
   // logit, so this sort is nearly free; it makes the order independent of how the engine sorts ties.
   const count = logitsByToken.size;
@@ -89,8 +86,8 @@ export function sampleToken(
   const best = order[0];
   if (best === undefined) throw new Error("The model returned no logits.");
   const maxLogit = logits[best]!;
-  let sumExp = totalLogitWeight ?? 0;
-  if (totalLogitWeight === undefined) for (let position = 0; position < count; position++) sumExp += Math.exp(logits[position]! - maxLogit);
+  let sumExp = 0;
+  for (let position = 0; position < count; position++) sumExp += Math.exp(logits[position]! - maxLogit);
   const logNormaliser = maxLogit + Math.log(sumExp);
 
   let chosen = best;
@@ -119,6 +116,7 @@ export function sampleToken(
   return {
     token: tokens[chosen]!,
     logprob: logits[chosen]! - logNormaliser,
+    logprobOf: (token) => (logitsByToken.get(token) ?? Number.NEGATIVE_INFINITY) - logNormaliser,
     top: (topCount) => order.slice(0, topCount).map((position) => ({ token: tokens[position]!, logprob: logits[position]! - logNormaliser })),
   };
 }

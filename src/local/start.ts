@@ -12,7 +12,7 @@ import { findModelPath } from "./model-path";
 
 /** How to start the local server. */
 export interface LocalServerOptions {
-  /** The GGUF file. Default: `SEEDLAB_MODEL_PATH`, else `../shared/models/stories260K.gguf`, else `models/stories260K.gguf`. */
+  /** The GGUF file. Default: `SEEDLAB_MODEL_PATH`, else the embedded `models/stories260K.gguf`. */
   modelPath?: string;
   /** Interface to bind. Default `127.0.0.1`. */
   host?: string;
