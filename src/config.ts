@@ -45,8 +45,11 @@ export interface Settings {
   apiKey: string | null;
   /** `OPENAI_BASE_URL`; for `openai` the OpenAI API URL; null for `local` (the server picks a port). */
   baseURL: string | null;
-  /** `SEEDLAB_MODEL`; default `gpt-4o-mini` (openai) or `stories260K` (local); required for `compatible`. */
-  model: string;
+  /**
+   * `SEEDLAB_MODEL`; default `gpt-4o-mini` (openai) or `stories260K` (local). Null for `compatible` when
+   * not set: `openBackend` then asks the server's `GET /v1/models` and uses the one model it serves.
+   */
+  model: string | null;
   /** `SEEDLAB_MODEL_PATH`: the GGUF file for `local`; null = the default search (see src/local/model-path.ts). */
   modelPath: string | null;
   /** `SEEDLAB_TIMEOUT_MS`: per-attempt timeout in milliseconds (default 60000). */
@@ -119,16 +122,7 @@ export function loadSettings({ env = process.env, envFile = resolve(process.cwd(
     );
   }
 
-  let model = values.SEEDLAB_MODEL;
-  if (model === undefined) {
-    if (backend === "compatible") {
-      throw new InvalidParameterError(
-        "SEEDLAB_MODEL",
-        `Expected \`SEEDLAB_MODEL\` to be set for the OpenAI-compatible server at ${formatValue(baseURLSetting)}, got nothing. Set it (\`--model\` on the command line) to a model that server serves, e.g. SEEDLAB_MODEL=llama3.2 for Ollama.`,
-      );
-    }
-    model = backend === "openai" ? DEFAULT_OPENAI_MODEL : DEFAULT_LOCAL_MODEL;
-  }
+  const model = values.SEEDLAB_MODEL ?? (backend === "compatible" ? null : backend === "openai" ? DEFAULT_OPENAI_MODEL : DEFAULT_LOCAL_MODEL);
 
   return {
     backend,
@@ -171,7 +165,7 @@ export function describeSettings(settings: Settings): Record<SettingName, string
     OPENAI_API_KEY: settings.apiKey === null ? "not set" : "set",
     OPENAI_BASE_URL: (settings.baseURL ?? (settings.backend === "local" ? "local server on 127.0.0.1, free port" : "not set")) + source("OPENAI_BASE_URL"),
     SEEDLAB_BACKEND: settings.backend + source("SEEDLAB_BACKEND"),
-    SEEDLAB_MODEL: settings.model + source("SEEDLAB_MODEL"),
+    SEEDLAB_MODEL: (settings.model ?? "the one model the server lists") + source("SEEDLAB_MODEL"),
     SEEDLAB_MODEL_PATH: (settings.modelPath ?? "models/stories260K.gguf (embedded)") + source("SEEDLAB_MODEL_PATH"),
     SEEDLAB_TIMEOUT_MS: String(settings.timeoutMs) + source("SEEDLAB_TIMEOUT_MS"),
     SEEDLAB_MAX_RETRIES: String(settings.maxRetries) + source("SEEDLAB_MAX_RETRIES"),

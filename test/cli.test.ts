@@ -205,6 +205,13 @@ test("run without backend flags starts the local model itself, and lists the see
   assert.match(result.stdout, /^Verdict: /m);
 });
 
+test("run against a compatible server without --model uses the one model it lists, and says so on stderr", async () => {
+  const result = await seedlab(["run", "Once upon a time", "-n", "1", "--seed", "1", "--max-tokens", "5", "--base-url", url]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /SEEDLAB_MODEL is not set: using `stories260K`, the one model http:\/\/127\.0\.0\.1:\d+\/v1 serves\./);
+  assert.match(result.stdout, /^seedlab run · compatible · stories260K · /m);
+});
+
 test("run exits 1 when requests fail, and shows why", async () => {
   const result = await seedlab(["run", "Hi", "-n", "2", "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--max-retries", "0"]);
   assert.equal(result.code, 1);

@@ -139,7 +139,8 @@ export function createProgressBar(stream: OutputStream, label = ""): { update(pr
 
 /**
  * Opens the backend the settings name; for `local`, says on a terminal's stderr that the model is
- * starting (about a second) and erases the line once it is up.
+ * starting (about a second) and erases the line once it is up; says on stderr how the model was
+ * chosen when none was set (a compatible server's one model).
  * @param settings The settings.
  * @param stderr Where to show the notice (only when it is a TTY).
  * @returns The open backend; close it when done.
@@ -148,11 +149,14 @@ export function createProgressBar(stream: OutputStream, label = ""): { update(pr
 export async function openBackendWithNotice(settings: Settings, stderr: OutputStream): Promise<Backend> {
   const notice = settings.backend === "local" && stderr.isTTY === true;
   if (notice) stderr.write("Starting the local model server...");
+  let backend: Backend;
   try {
-    return await openBackend(settings);
+    backend = await openBackend(settings);
   } finally {
     if (notice) stderr.write("\r\u001b[2K");
   }
+  if (backend.notice !== null) stderr.write(`${backend.notice}\n`);
+  return backend;
 }
 
 /**

@@ -158,7 +158,7 @@ export async function runCommand(args: readonly string[], context: CommandContex
   const color = colorChoice(values, context.stdout, spec);
   const settings = settingsFromFlags(values, spec, context);
   // Validated with the settings' model; the request is rebuilt with the served model once the backend is open.
-  requestFromFlags(values, positionals, settings.model);
+  requestFromFlags(values, positionals, settings.model ?? "the served model");
   const savePath = stringFlag(values, "save");
   if (booleanFlag(values, "overwrite") && savePath === undefined) {
     throw new UsageError("`--overwrite` only applies with `--save FILE`. Add --save FILE or drop --overwrite.", { usage: usageLine(spec), command: spec.name });
