@@ -9,6 +9,7 @@
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import * as path from "path";
 import { readFileSync } from "fs";
+import { detectEndOfText } from "./end-of-text";
 import { computeFingerprint, FingerprintInputs, sha256OfFile } from "./fingerprint";
 import { checkEmbeddedModel } from "./model-path";
 import { PROMPT_FORMAT_VERSION, renderPlainTextPrompt } from "./prompt";
@@ -109,6 +110,9 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
   const sequence = context.getSequence();
 
   const chatTemplate = readChatTemplate(model);
+  // llama2.c models end a story with BOS (see end-of-text.ts).
+  const endOfText = detectEndOfText(model.fileInfo.metadata);
+  const bosEndsText = endOfText === "eog+bos" && model.tokens.bos !== null;
   const chatWrapper = chatTemplate === undefined ? undefined : new nodeLlamaCpp.JinjaTemplateChatWrapper({ template: chatTemplate });
   const fingerprintInputs: FingerprintInputs = {
     modelSha256,
@@ -120,6 +124,7 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
     batchSize: context.batchSize,
     samplerVersion: SAMPLER_VERSION,
     promptFormat: chatTemplate === undefined ? PROMPT_FORMAT_VERSION : `chat-template:${chatTemplate}`,
+    endOfText,
   };
 
   const tokenizeMessages = (messages: ReadonlyArray<{ role: string; content: string }>): Token[] => {
@@ -148,7 +153,7 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
     batchSize: context.batchSize,
     threads,
     tokenizeMessages,
-    generate: (options) => generateChoice(model, sequence, options),
+    generate: (options) => generateChoice(model, sequence, options, (token) => model.isEogToken(token) || (bosEndsText && token === model.tokens.bos)),
     close: async () => {
       await context.dispose();
       await model.dispose();
@@ -157,7 +162,7 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
   };
 }
 
-async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence, options: GenerationOptions): Promise<GeneratedChoice> {
+async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence, options: GenerationOptions, endsText: (token: Token) => boolean): Promise<GeneratedChoice> {
   const { temperature, topP, maxTokens, stop, onDelta } = options;
   const promptTokens = options.promptTokens as readonly Token[];
   const random = createSeededRandom(options.seed, options.choiceIndex);
@@ -205,7 +210,7 @@ async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence,
       }
     }
     completionTokens++;
-    if (model.isEogToken(token)) {
+    if (endsText(token)) {
       finishReason = "stop";
       break;
     }
