@@ -74,6 +74,13 @@ describe("an application's conversation", () => {
     assert.deepEqual(await converse(31), first);
   });
 
+  test("an assistant message as the Python SDK dumps it (every optional field null or empty) reads as its content alone", async () => {
+    const history = (assistant: Record<string, unknown>) => [{ role: "user", content: "Once upon a time" }, assistant, { role: "user", content: "Go on." }] as unknown as Message[];
+    const dumped = await complete({ seed: 3, messages: history({ role: "assistant", content: "Tim ran.", refusal: null, annotations: [], audio: null, function_call: null, tool_calls: null }) });
+    const bare = await complete({ seed: 3, messages: history({ role: "assistant", content: "Tim ran." }) });
+    assert.equal(dumped.choices[0]?.message.content, bare.choices[0]?.message.content);
+  });
+
   test("content as text parts is the parts' text joined: the same output as the joined string", async () => {
     const parts: Message[] = [
       { role: "system", content: [{ type: "text", text: "You are a " }, { type: "text", text: "storyteller." }] },
