@@ -40,7 +40,7 @@ export class SettingsError extends Error {
 export const BACKEND_FLAGS: Record<string, FlagSpec> = {
   backend: { type: "string", placeholder: "KIND", description: `Backend: ${BACKEND_KINDS.join(", ")} (default: SEEDLAB_BACKEND, else inferred from OPENAI_BASE_URL / OPENAI_API_KEY, else local).` },
   "base-url": { type: "string", placeholder: "URL", description: "OpenAI-compatible base URL, e.g. http://localhost:11434/v1; implies --backend compatible (default: OPENAI_BASE_URL)." },
-  model: { type: "string", placeholder: "NAME", description: "Model to ask for (default: SEEDLAB_MODEL, else gpt-4o-mini for openai, the served model for local)." },
+  model: { type: "string", placeholder: "NAME", description: "Model to ask for (default: SEEDLAB_MODEL, else gpt-4o-mini for openai, the served model for local, the one model a compatible server lists)." },
   "model-path": { type: "string", placeholder: "FILE", description: "GGUF file for the local backend (default: SEEDLAB_MODEL_PATH, else stories260K)." },
   concurrency: { type: "string", placeholder: "N", description: "Requests in flight at once (default: SEEDLAB_CONCURRENCY, else 5)." },
   "timeout-ms": { type: "string", placeholder: "MS", description: "Per-attempt timeout in milliseconds (default: SEEDLAB_TIMEOUT_MS, else 60000)." },
