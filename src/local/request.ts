@@ -110,7 +110,8 @@ export function validateChatRequest(body: unknown, servedModel: string, { accept
   const fields = body as Record<string, unknown>;
   for (const [name, value] of Object.entries(fields)) {
     if (HANDLED.includes(name) || value === null || value === undefined) continue;
-    const neutral = NEUTRAL_PARAMETERS[name];
+    // Own keys only: a field named like an Object method ("toString") is not a neutral parameter.
+    const neutral = Object.prototype.hasOwnProperty.call(NEUTRAL_PARAMETERS, name) ? NEUTRAL_PARAMETERS[name] : undefined;
     if (neutral === undefined) {
       throw new ApiError(400, `The local server does not support the parameter \`${name}\`. Remove it from the request.`, name, "unsupported_parameter");
     }
