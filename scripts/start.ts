@@ -60,7 +60,7 @@ function main(): void {
   ];
   if (typeof process.getuid === "function" && process.getuid() === 0) args.push("--allow-root");
 
-  console.log(`seedlab: starting ${jupyter.frontend === "lab" ? "JupyterLab" : `Notebook ${jupyter.frontend === "classic" ? "(classic) " : ""}`}${jupyter.version} (${[jupyter.command, ...jupyter.args].join(" ")})`);
+  console.log(`seedlab: starting ${jupyter.frontend === "lab" ? "JupyterLab " : `Notebook ${jupyter.frontend === "classic" ? "(classic) " : ""}`}${jupyter.version} (${[jupyter.command, ...jupyter.args].join(" ")})`);
   // The committed kernelspec first, the user's own JUPYTER_PATH after it. Absolute, or the kernel dies
   // before it answers kernel_info. The token goes by environment (every Jupyter reads JUPYTER_TOKEN),
   // not on the command line where other users could read it.
