@@ -74,7 +74,10 @@ export function ensureJupyter({ quiet = false, need = "both" } = {}) {
   if (missing.length === 0) return found;
   const aptGet = process.platform === "linux" ? findExecutable("apt-get") : null;
   if (!aptGet || !isRoot() || process.env.SEEDLAB_PYTHON?.trim()) {
-    throw new Error(`Jupyter is missing: ${missing.join("; ")}. Install it, then run this again:\n${installHint()}\n${VS_CODE_ROUTE}`);
+    const alternative = need === "server"
+      ? VS_CODE_ROUTE
+      : `Or set SEEDLAB_PYTHON to a Python that has ${EXECUTOR_MODULES.join(", ")} (e.g. a virtual environment's python).`;
+    throw new Error(`Jupyter is missing: ${missing.join("; ")}. Install it, then run this again:\n${installHint()}\n${alternative}`);
   }
   if (!quiet) console.error(`seedlab: installing Debian's Jupyter packages (one time, about 10 s): ${JUPYTER_PACKAGES.join(", ")}`);
   const options = { stdio: quiet ? "ignore" : ["ignore", "ignore", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } };
