@@ -13,6 +13,7 @@ import type { Batch } from "../src/types";
 import type { CheckReport } from "../src/cli/check";
 import { escapeXml } from "../src/cli/junit";
 import { runCli } from "../src/cli/main";
+import { findPython } from "../scripts/find-jupyter.mjs";
 
 const ROOT = path.resolve(__dirname, "..");
 const BIN = path.join(ROOT, "bin", "seedlab.js");
@@ -69,10 +70,12 @@ const writeJson = (name: string, value: unknown): string => {
   return name;
 };
 
-/** Parses XML with a real parser (Python's minidom, in every Debian python3), or fails with its message. */
+/** Parses XML with a real parser (Python's minidom, in every Python), or fails with its message. */
 function assertWellFormedXml(xmlFile: string): void {
-  const parsed = spawnSync("python3", ["-c", "import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1]); print('well-formed')", xmlFile], { encoding: "utf8" });
-  assert.equal(parsed.error, undefined, "python3 is needed to parse the JUnit file");
+  const python = findPython(["xml.dom.minidom"]);
+  assert.ok(python, "a Python (SEEDLAB_PYTHON, python3, python or py -3) is needed to parse the JUnit file");
+  const parsed = spawnSync(python.command, [...python.args, "-c", "import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1]); print('well-formed')", xmlFile], { encoding: "utf8" });
+  assert.equal(parsed.error, undefined, `${python.command} could not run`);
   assert.equal(parsed.status, 0, `not well-formed XML: ${parsed.stderr}`);
 }
 

@@ -1,5 +1,5 @@
 /**
- * The `seedlab` command line: `run`, `check`, `serve`, `compare`. `bin/seedlab.js` loads this file
+ * The `seedlab` command line: `run`, `check`, `serve`, `compare`, `kernel`. `bin/seedlab.js` loads this file
  * through tsx and calls {@link main}. Each command lives in its own file and returns its exit code;
  * errors are turned into a message (and a usage line for bad usage) and an exit code here.
  */
@@ -11,12 +11,14 @@ import { runCommand, RUN_COMMAND } from "./run";
 import { checkCommand, CHECK_COMMAND, SuiteError } from "./check";
 import { serveCommand, SERVE_COMMAND } from "./serve";
 import { compareCommand, COMPARE_COMMAND, SavedFileError } from "./compare";
+import { kernelCommand, KERNEL_COMMAND } from "./kernel";
 
 const COMMANDS = {
   run: { spec: RUN_COMMAND, handler: runCommand },
   check: { spec: CHECK_COMMAND, handler: checkCommand },
   serve: { spec: SERVE_COMMAND, handler: serveCommand },
   compare: { spec: COMPARE_COMMAND, handler: compareCommand },
+  kernel: { spec: KERNEL_COMMAND, handler: kernelCommand },
 } as const;
 type CommandName = keyof typeof COMMANDS;
 
