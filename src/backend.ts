@@ -4,9 +4,9 @@
  */
 import type OpenAI from "openai";
 import { createClient } from "./client";
-import type { Settings } from "./config";
+import type { Settings } from "./settings";
 import { startLocalServer } from "./local/start";
-import type { BackendKind } from "./validate";
+import type { BackendKind } from "./core/validate";
 
 /** An open backend: a client ready to use and the model to ask for. */
 export interface Backend {

@@ -3,8 +3,8 @@
  * handling are the same everywhere.
  */
 import OpenAI from "openai";
-import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from "./config";
-import { InvalidParameterError, formatValue, validateBaseURL, validateCount } from "./validate";
+import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from "./settings";
+import { InvalidParameterError, formatValue, validateBaseURL, validateCount } from "./core/validate";
 
 /**
  * The SDK refuses to start without a key, but local and most OpenAI-compatible servers take none.

@@ -2,7 +2,7 @@
  * seedlab's public API: settings, backends, one request, batches, comparison, rendering.
  * Notebooks import from here: `import { loadSettings, openBackend, runBatch } from "./src";`.
  */
-export type { Batch, BatchProgress, ChatMessage, ChatParameters, ChatRun, RunError, TokenLogprob } from "./types";
+export type { Batch, BatchProgress, ChatMessage, ChatParameters, ChatRun, RunError, TokenLogprob } from "./core/types";
 export {
   DEFAULT_CONCURRENCY,
   DEFAULT_LOCAL_MODEL,
@@ -16,7 +16,7 @@ export {
   type SettingName,
   type SettingSource,
   type Settings,
-} from "./config";
+} from "./settings";
 export { NO_API_KEY, createClient, type ClientSettings } from "./client";
 export { openBackend, type Backend } from "./backend";
 export {
@@ -35,9 +35,9 @@ export {
   tryChatResponse,
   type ChatOptions,
   type ChatRequest,
-} from "./chat";
-export { describeParameters, runBatch, runRequests, type BatchOptions } from "./batch";
-export { compareRuns, wordSimilarity, type Comparison, type DistinctOutput, type FingerprintGroup } from "./compare";
+} from "./core/chat";
+export { describeParameters, runBatch, runRequests, type BatchOptions } from "./core/batch";
+export { compareRuns, wordSimilarity, type Comparison, type DistinctOutput, type FingerprintGroup } from "./analysis/compare-runs";
 // Named, not `export *`: an ES module importing this CommonJS-compiled file sees only names it can detect.
 export {
   DIFF_STYLES,
@@ -59,7 +59,7 @@ export {
   type BatchHtmlOptions,
   type DiffGranularity,
   type TextRenderOptions,
-} from "./render";
+} from "./render/index";
 export {
   BACKEND_KINDS,
   InvalidParameterError,
@@ -74,10 +74,10 @@ export {
   validateSeed,
   validateTemperature,
   type BackendKind,
-} from "./validate";
-export { verifyReproducibility, type Check, type CheckStatus } from "./verify";
-export { runVariants, type Variant, type VariantOutcome, type VariantsResult } from "./variants";
-export { compareBatches, type BatchChanges, type RunPair } from "./compare-batches";
+} from "./core/validate";
+export { verifyReproducibility, type Check, type CheckStatus } from "./analysis/verify";
+export { runVariants, type Variant, type VariantOutcome, type VariantsResult } from "./analysis/variants";
+export { compareBatches, type BatchChanges, type RunPair } from "./analysis/compare-batches";
 export {
   renderBatchChangesHtml,
   renderChecksHtml,
@@ -86,10 +86,10 @@ export {
   renderProgressHtml,
   renderSettingsHtml,
   renderVariantsHtml,
-} from "./render-notebook";
+} from "./render/notebook-views";
 export { startLocalServer, type LocalServer, type LocalServerOptions } from "./local/start";
-export { SavedRunsError, appendRun, readRuns, runSavedBatch, writeRuns, type SavedBatchOptions } from "./saved-runs";
-export { buildReport, runSuite, type FingerprintOutputs, type PromptReport, type ReproducibilityReport, type SuiteOptions, type SuitePrompt } from "./report";
+export { SavedRunsError, appendRun, readRuns, runSavedBatch, writeRuns, type SavedBatchOptions } from "./core/saved-runs";
+export { buildReport, runSuite, type FingerprintOutputs, type PromptReport, type ReproducibilityReport, type SuiteOptions, type SuitePrompt } from "./analysis/report";
 export {
   computeMargins,
   findBatchDivergences,
@@ -102,6 +102,6 @@ export {
   type DivergenceUnit,
   type MarginOptions,
   type TokenMargin,
-} from "./divergence";
-export { runSweep, summarizeSweep, type Sweep, type SweepCell, type SweepOptions, type SweepRow } from "./sweep";
-export { renderDivergenceHtml, renderHeatmapSvg, renderMarginsHtml, renderPositionsSvg, renderReportHtml, renderSweepHtml } from "./render-analysis";
+} from "./analysis/divergence";
+export { runSweep, summarizeSweep, type Sweep, type SweepCell, type SweepOptions, type SweepRow } from "./analysis/sweep";
+export { renderDivergenceHtml, renderHeatmapSvg, renderMarginsHtml, renderPositionsSvg, renderReportHtml, renderSweepHtml } from "./render/analysis-views";

@@ -5,14 +5,14 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import type { Batch, ChatRun } from "../src/types";
+import type { Batch, ChatRun } from "../src/core/types";
 import { startLocalServer, type LocalServer } from "../src/local/start";
-import { runRequests } from "../src/batch";
-import { compareRuns } from "../src/compare";
-import { buildReport, runSuite } from "../src/report";
-import { computeMargins, findBatchDivergences, findDivergence, type Alternative } from "../src/divergence";
-import { runSweep, summarizeSweep } from "../src/sweep";
-import { renderDivergenceHtml, renderHeatmapSvg, renderReportHtml, renderSweepHtml } from "../src/render-analysis";
+import { runRequests } from "../src/core/batch";
+import { compareRuns } from "../src/analysis/compare-runs";
+import { buildReport, runSuite } from "../src/analysis/report";
+import { computeMargins, findBatchDivergences, findDivergence, type Alternative } from "../src/analysis/divergence";
+import { runSweep, summarizeSweep } from "../src/analysis/sweep";
+import { renderDivergenceHtml, renderHeatmapSvg, renderReportHtml, renderSweepHtml } from "../src/render/analysis-views";
 
 const GUIDE = { system: "You are a helpful assistant.", user: "Generate a short excerpt of news about a journey to Mars.", max_tokens: 60 };
 const WITH_LOGPROBS = { logprobs: true, top_logprobs: 5 };

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compareRuns, wordSimilarity } from "../src/compare";
+import { compareRuns, wordSimilarity } from "../src/analysis/compare-runs";
 import { RATE_LIMITED, makeRun, makeRuns } from "./support/runs";
 
 test("wordSimilarity: shared words over all words, 1 = identical, 0 = nothing shared", () => {

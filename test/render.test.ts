@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compareRuns } from "../src/compare";
+import { compareRuns } from "../src/analysis/compare-runs";
 import { escapeHtml, renderBatchHtml, renderBatchText, renderDiffHtml, renderDiffText, renderRunHtml, renderRunText, renderVerdict } from "../src/render";
-import type { Batch } from "../src/types";
+import type { Batch } from "../src/core/types";
 import { RATE_LIMITED, makeRun, makeRuns } from "./support/runs";
 
 /** The markup without its inline styles and classes, so expectations stay compact. */

@@ -3,12 +3,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import type { Batch, ChatRun } from "../src/types";
-import { buildReport, runSuite } from "../src/report";
-import { runSweep, summarizeSweep } from "../src/sweep";
-import { compareRuns } from "../src/compare";
-import { InvalidParameterError } from "../src/validate";
-import { renderHeatmapSvg, renderReportHtml, renderSweepHtml } from "../src/render-analysis";
+import type { Batch, ChatRun } from "../src/core/types";
+import { buildReport, runSuite } from "../src/analysis/report";
+import { runSweep, summarizeSweep } from "../src/analysis/sweep";
+import { compareRuns } from "../src/analysis/compare-runs";
+import { InvalidParameterError } from "../src/core/validate";
+import { renderHeatmapSvg, renderReportHtml, renderSweepHtml } from "../src/render/analysis-views";
 import { RATE_LIMITED, makeRun, makeRuns } from "./support/runs";
 
 const batchOf = (label: string, runs: ChatRun[]): Batch => ({ label, runs, concurrency: 5, startedAt: "2025-01-01T00:00:00.000Z", durationMs: 1 });

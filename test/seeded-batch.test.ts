@@ -3,10 +3,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { openBackend, type Backend } from "../src/backend";
-import { loadSettings } from "../src/config";
-import { getChatResponse } from "../src/chat";
-import { runBatch } from "../src/batch";
-import { compareRuns } from "../src/compare";
+import { loadSettings } from "../src/settings";
+import { getChatResponse } from "../src/core/chat";
+import { runBatch } from "../src/core/batch";
+import { compareRuns } from "../src/analysis/compare-runs";
 import { renderVerdict } from "../src/render";
 
 let backend: Backend;

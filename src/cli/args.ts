@@ -4,7 +4,7 @@
  * value), help text, value readers, and the exit codes every command uses.
  */
 import { parseArgs } from "node:util";
-import { formatValue } from "../validate";
+import { formatValue } from "../core/validate";
 
 /** Exit codes of the `seedlab` command, documented in `seedlab --help`. */
 export const EXIT_CODES = {

@@ -5,12 +5,12 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Batch, ChatRun } from "../types";
-import { runBatch } from "../batch";
-import type { ChatRequest } from "../chat";
-import { compareRuns, type Comparison } from "../compare";
-import { renderDiffText } from "../render-diff";
-import { renderVerdict } from "../render-verdict";
+import type { Batch, ChatRun } from "../core/types";
+import { runBatch } from "../core/batch";
+import type { ChatRequest } from "../core/chat";
+import { compareRuns, type Comparison } from "../analysis/compare-runs";
+import { renderDiffText } from "../render/diff";
+import { renderVerdict } from "../render/verdict";
 import { EXIT_CODES, parseCommandLine, readInteger, renderHelp, stringFlag, type CommandSpec } from "./args";
 import { BACKEND_FLAGS, COLOR_FLAGS, colorChoice, createProgressBar, describeBackend, openBackendWithNotice, safeURL, settingsFromFlags, type CommandContext } from "./context";
 import { renderJunitXml, type JunitCase } from "./junit";

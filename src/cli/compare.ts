@@ -3,11 +3,11 @@
  * changed and how (word diffs), whether the fingerprints changed, whether the requests differ.
  */
 import * as path from "node:path";
-import type { ChatRun } from "../types";
-import { canonicalJson } from "../chat";
-import { compareBatches, type BatchChanges, type RunPair } from "../compare-batches";
-import { renderDiffText } from "../render-diff";
-import { readRuns, SavedRunsError } from "../saved-runs";
+import type { ChatRun } from "../core/types";
+import { canonicalJson } from "../core/chat";
+import { compareBatches, type BatchChanges, type RunPair } from "../analysis/compare-batches";
+import { renderDiffText } from "../render/diff";
+import { readRuns, SavedRunsError } from "../core/saved-runs";
 import { EXIT_CODES, booleanFlag, parseCommandLine, renderHelp, type CommandSpec } from "./args";
 import { COLOR_FLAGS, colorChoice, type CommandContext } from "./context";
 

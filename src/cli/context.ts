@@ -5,11 +5,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { BatchProgress } from "../types";
+import type { BatchProgress } from "../core/types";
 import { openBackend, type Backend } from "../backend";
-import { loadSettings, type Settings } from "../config";
-import { shouldUseColor } from "../render-diff";
-import { BACKEND_KINDS, InvalidParameterError, formatValue, validateBackendKind, validateBaseURL } from "../validate";
+import { loadSettings, type Settings } from "../settings";
+import { shouldUseColor } from "../render/diff";
+import { BACKEND_KINDS, InvalidParameterError, formatValue, validateBackendKind, validateBaseURL } from "../core/validate";
 import { readInteger, stringFlag, usageLine, UsageError, type CommandSpec, type FlagSpec, type FlagValues } from "./args";
 
 /** A stream the command line writes to (`process.stdout`, `process.stderr`, or a test double). */

@@ -4,7 +4,7 @@
  * errors are turned into a message (and a usage line for bad usage) and an exit code here.
  */
 import { setMaxListeners } from "node:events";
-import { SavedRunsError } from "../saved-runs";
+import { SavedRunsError } from "../core/saved-runs";
 import { EXIT_CODES, UsageError } from "./args";
 import { SettingsError, type CommandContext } from "./context";
 import { runCommand, RUN_COMMAND } from "./run";

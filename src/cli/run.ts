@@ -4,15 +4,15 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Batch } from "../types";
+import type { Batch } from "../core/types";
 import type { Backend } from "../backend";
-import { runBatch } from "../batch";
-import { buildChatParameters, type ChatRequest } from "../chat";
-import { compareRuns } from "../compare";
-import { renderBatchText } from "../render-text";
-import { renderVerdict } from "../render-verdict";
-import { runSavedBatch } from "../saved-runs";
-import { InvalidParameterError, formatValue } from "../validate";
+import { runBatch } from "../core/batch";
+import { buildChatParameters, type ChatRequest } from "../core/chat";
+import { compareRuns } from "../analysis/compare-runs";
+import { renderBatchText } from "../render/batch-text";
+import { renderVerdict } from "../render/verdict";
+import { runSavedBatch } from "../core/saved-runs";
+import { InvalidParameterError, formatValue } from "../core/validate";
 import {
   EXIT_CODES,
   booleanFlag,

@@ -20,8 +20,8 @@
  * every prompt; a prompt's own values win (its `parameters` are merged over the suite's).
  */
 import * as fs from "node:fs";
-import { buildChatParameters, type ChatRequest } from "../chat";
-import { InvalidParameterError, formatValue } from "../validate";
+import { buildChatParameters, type ChatRequest } from "../core/chat";
+import { InvalidParameterError, formatValue } from "../core/validate";
 
 /** Default runs per prompt. */
 export const DEFAULT_SUITE_RUNS = 5;

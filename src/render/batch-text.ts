@@ -2,11 +2,11 @@
  * Terminal versions of the tables: plain text by default, ANSI colours only when asked
  * (see `shouldUseColor`). The reference run is shown whole; the others as "identical" or as a diff.
  */
-import type { Batch, ChatRun } from "./types";
-import { compareRuns, type Comparison } from "./compare";
-import { renderDiffText, type DiffGranularity } from "./render-diff";
-import { findReference } from "./render-html";
-import { renderVerdict } from "./render-verdict";
+import type { Batch, ChatRun } from "../core/types";
+import { compareRuns, type Comparison } from "../analysis/compare-runs";
+import { renderDiffText, type DiffGranularity } from "./diff";
+import { findReference } from "./batch-html";
+import { renderVerdict } from "./verdict";
 
 /** Options of the text renderers. */
 export interface TextRenderOptions {

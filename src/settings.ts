@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse } from "dotenv";
-import { BACKEND_KINDS, InvalidParameterError, formatValue, validateBackendKind, validateBaseURL, type BackendKind } from "./validate";
+import { BACKEND_KINDS, InvalidParameterError, formatValue, validateBackendKind, validateBaseURL, type BackendKind } from "./core/validate";
 
 /** The default OpenAI model: a current one that accepts `seed` and `temperature`. */
 export const DEFAULT_OPENAI_MODEL = "gpt-4o-mini";

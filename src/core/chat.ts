@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import OpenAI from "openai";
 import type { ChatMessage, ChatParameters, ChatRun, RunError, TokenLogprob } from "./types";
-import { NO_API_KEY } from "./client";
+import { NO_API_KEY } from "../client";
 import { InvalidParameterError, explainUnsupportedParameter, formatValue, validateChatParameters } from "./validate";
 
 /** The seed the local server reports it used, on every chat completion response. */

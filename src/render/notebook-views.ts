@@ -2,14 +2,14 @@
  * The notebooks' other views, as self-contained HTML strings: the settings, a batch's live progress,
  * a comparison's figures, the verification checks, one-parameter variants, and a fingerprint change.
  */
-import type { Batch, BatchProgress } from "./types";
-import { compareBatches, type BatchChanges } from "./compare-batches";
-import type { Comparison } from "./compare";
-import type { Check } from "./verify";
-import type { VariantsResult } from "./variants";
-import { escapeHtml, renderDiffHtml } from "./render-diff";
-import { TABLE_STYLES, htmlCell as cell, htmlHeader as header } from "./render-html";
-import { renderVerdict } from "./render-verdict";
+import type { Batch, BatchProgress } from "../core/types";
+import { compareBatches, type BatchChanges } from "../analysis/compare-batches";
+import type { Comparison } from "../analysis/compare-runs";
+import type { Check } from "../analysis/verify";
+import type { VariantsResult } from "../analysis/variants";
+import { escapeHtml, renderDiffHtml } from "./diff";
+import { TABLE_STYLES, htmlCell as cell, htmlHeader as header } from "./batch-html";
+import { renderVerdict } from "./verdict";
 
 const table = (kind: string, body: string, caption = ""): string =>
   `<table class="seedlab-table seedlab-${kind}" style="${TABLE_STYLES.table}">` +

@@ -3,8 +3,8 @@
  * reproduced (same text, same backend configuration, same request), each as a pass, a fail or an
  * "unknown" with what it means.
  */
-import type { Batch, ChatRun } from "./types";
-import { compareRuns } from "./compare";
+import type { Batch, ChatRun } from "../core/types";
+import { compareRuns } from "./compare-runs";
 
 /** The outcome of one check. `unknown`: the backend gave no way to tell (no fingerprint sent). */
 export type CheckStatus = "pass" | "fail" | "unknown";

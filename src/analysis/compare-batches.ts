@@ -3,8 +3,8 @@
  * week's saved runs and today's. Runs are paired by position (`run.index`), so a batch over seeds
  * 100..119 pairs seed with seed.
  */
-import type { Batch, ChatRun } from "./types";
-import { wordSimilarity } from "./compare";
+import type { Batch, ChatRun } from "../core/types";
+import { wordSimilarity } from "./compare-runs";
 
 /** One pair of runs at the same position. */
 export interface RunPair {

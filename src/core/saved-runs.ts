@@ -11,7 +11,7 @@ import * as nodePath from "node:path";
 import type { Batch, BatchProgress, ChatRun } from "./types";
 import { buildChatParameters, hashParameters, redactSecrets, type ChatRequest } from "./chat";
 import { runBatch, type BatchOptions } from "./batch";
-import { NO_API_KEY } from "./client";
+import { NO_API_KEY } from "../client";
 import { InvalidParameterError, formatValue, validateBatchOptions } from "./validate";
 
 /** Thrown when a saved-runs file cannot be used: a bad line, or runs of another request. */

@@ -6,11 +6,11 @@
  * `runSuite` sends the requests; `buildReport` is pure and works on any batches, saved or synthetic.
  */
 import type OpenAI from "openai";
-import type { Batch, BatchProgress, ChatRun } from "./types";
-import { buildChatParameters, type ChatRequest } from "./chat";
-import { runBatch } from "./batch";
-import { compareRuns, type Comparison, type DistinctOutput } from "./compare";
-import { InvalidParameterError, formatValue, validateBatchOptions } from "./validate";
+import type { Batch, BatchProgress, ChatRun } from "../core/types";
+import { buildChatParameters, type ChatRequest } from "../core/chat";
+import { runBatch } from "../core/batch";
+import { compareRuns, type Comparison, type DistinctOutput } from "./compare-runs";
+import { InvalidParameterError, formatValue, validateBatchOptions } from "../core/validate";
 
 /** One prompt of a suite: a request and a short name for it. */
 export interface SuitePrompt {

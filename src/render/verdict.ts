@@ -2,7 +2,7 @@
  * A batch's outcome in one line, e.g. "5/5 identical · 1 fingerprint · parameters identical" or
  * "3/5 identical · 4 distinct outputs · 2 fingerprints · parameters differ: seed · 1 failed".
  */
-import type { Comparison } from "./compare";
+import type { Comparison } from "../analysis/compare-runs";
 
 /**
  * One line summing up a comparison: identical outputs over successful runs, distinct outputs (when

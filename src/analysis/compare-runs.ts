@@ -4,8 +4,8 @@
  * Failed runs are counted, and left out of the content and fingerprint figures.
  */
 import { diffWords } from "diff";
-import type { ChatRun } from "./types";
-import { canonicalJson } from "./chat";
+import type { ChatRun } from "../core/types";
+import { canonicalJson } from "../core/chat";
 
 /** One distinct output text and the runs that produced it. */
 export interface DistinctOutput {

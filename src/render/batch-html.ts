@@ -4,10 +4,10 @@
  * backgrounds and inherited text colours so they read in light and dark Jupyter themes, and override
  * Jupyter's own table defaults (centred, right-aligned, fixed layout, black text).
  */
-import type { Batch, ChatRun } from "./types";
-import { compareRuns, type Comparison } from "./compare";
-import { DIFF_STYLES, escapeHtml, renderDiffHtml, type DiffGranularity } from "./render-diff";
-import { renderVerdict } from "./render-verdict";
+import type { Batch, ChatRun } from "../core/types";
+import { compareRuns, type Comparison } from "../analysis/compare-runs";
+import { DIFF_STYLES, escapeHtml, renderDiffHtml, type DiffGranularity } from "./diff";
+import { renderVerdict } from "./verdict";
 
 /** The inline styles of the tables, exported so a notebook can match them. */
 export const TABLE_STYLES = {

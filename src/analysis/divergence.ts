@@ -5,8 +5,8 @@
  * A text generated token by token follows the same path until one token differs; after that, the
  * rest is conditioned on a different prefix, so the first divergence is where to look.
  */
-import type { Batch, ChatRun, TokenLogprob } from "./types";
-import { InvalidParameterError, formatValue } from "./validate";
+import type { Batch, ChatRun, TokenLogprob } from "../core/types";
+import { InvalidParameterError, formatValue } from "../core/validate";
 
 /** What a divergence position counts: completion tokens (from logprobs) or characters of the text. */
 export type DivergenceUnit = "token" | "character";

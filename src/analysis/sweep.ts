@@ -4,11 +4,11 @@
  * they fan out into one text per seed. `runSweep` sends the requests; `summarizeSweep` is pure.
  */
 import type OpenAI from "openai";
-import type { Batch, BatchProgress, ChatRun } from "./types";
-import { runRequests } from "./batch";
-import type { ChatRequest } from "./chat";
-import { compareRuns } from "./compare";
-import { InvalidParameterError, formatValue } from "./validate";
+import type { Batch, BatchProgress, ChatRun } from "../core/types";
+import { runRequests } from "../core/batch";
+import type { ChatRequest } from "../core/chat";
+import { compareRuns } from "./compare-runs";
+import { InvalidParameterError, formatValue } from "../core/validate";
 
 /** Options of {@link runSweep}. */
 export interface SweepOptions {

@@ -6,12 +6,12 @@
  * Each view carries a stable class (`seedlab-report`, `seedlab-divergence`, `seedlab-margins`,
  * `seedlab-heatmap`, `seedlab-sweep`) so tests and notebooks can find it.
  */
-import type { Comparison } from "./compare";
-import type { ReproducibilityReport } from "./report";
-import type { Alternative, BatchDivergence, DivergenceUnit, TokenMargin } from "./divergence";
-import type { Sweep } from "./sweep";
-import { DIFF_STYLES, escapeHtml } from "./render-diff";
-import { TABLE_STYLES, htmlCell as cell, htmlHeader as header } from "./render-html";
+import type { Comparison } from "../analysis/compare-runs";
+import type { ReproducibilityReport } from "../analysis/report";
+import type { Alternative, BatchDivergence, DivergenceUnit, TokenMargin } from "../analysis/divergence";
+import type { Sweep } from "../analysis/sweep";
+import { DIFF_STYLES, escapeHtml } from "./diff";
+import { TABLE_STYLES, htmlCell as cell, htmlHeader as header } from "./batch-html";
 
 const row = (cells: string): string => `<tr style="background:transparent">${cells}</tr>`;
 const percent = (share: number): string => `${Math.round(share * 100)}%`;

@@ -3,10 +3,10 @@
  * baseline: the "keep every parameter constant" consideration, measured.
  */
 import type OpenAI from "openai";
-import type { ChatRun } from "./types";
-import type { ChatRequest } from "./chat";
-import { runRequests } from "./batch";
-import { wordSimilarity } from "./compare";
+import type { ChatRun } from "../core/types";
+import type { ChatRequest } from "../core/chat";
+import { runRequests } from "../core/batch";
+import { wordSimilarity } from "./compare-runs";
 
 /** A change to the baseline request, with a label that says what changed. */
 export interface Variant {
