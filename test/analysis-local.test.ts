@@ -12,7 +12,7 @@ import { compareRuns } from "../src/analysis/compare-runs";
 import { buildReport, runSuite } from "../src/analysis/report";
 import { computeMargins, findBatchDivergences, findDivergence, type Alternative } from "../src/analysis/divergence";
 import { runSweep, summarizeSweep } from "../src/analysis/sweep";
-import { renderDivergenceHtml, renderHeatmapSvg, renderReportHtml, renderSweepHtml } from "../src/render/analysis-views";
+import { renderDivergenceHtml, renderHeatmapSvg, renderReportHtml, renderSweepHtml } from "../src/render/index";
 
 const GUIDE = { system: "You are a helpful assistant.", user: "Generate a short excerpt of news about a journey to Mars.", max_tokens: 60 };
 const WITH_LOGPROBS = { logprobs: true, top_logprobs: 5 };
@@ -49,7 +49,7 @@ test("temperature 0 on one server: TARr@4 = 1, one fingerprint; the sweep collap
   for (const prompt of report.prompts) {
     assert.deepEqual(prompt.fingerprints.map((group) => [group.fingerprint, group.count, group.distinctOutputs]), [[standard.fingerprint, 4, 1]]);
     assert.equal(prompt.differsWithinFingerprint, false);
-    assert.equal(prompt.minimumSimilarity, 1);
+    assert.equal(prompt.similarity.minimum, 1);
   }
   const greedy = batches[0]?.runs[0] as ChatRun;
   const margins = computeMargins({ run: greedy });

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import type { ChatRun } from "../src/core/types";
 import { computeMargins, findBatchDivergences, findDivergence } from "../src/analysis/divergence";
 import { InvalidParameterError } from "../src/core/validate";
-import { renderDivergenceHtml, renderMarginsHtml, renderPositionsSvg } from "../src/render/analysis-views";
+import { renderDivergenceHtml, renderMarginsHtml, renderPositionsSvg } from "../src/render/index";
 import { RATE_LIMITED, makeRun } from "./support/runs";
 
 /** A run whose text is its tokens joined; each token lists its candidates as [token, probability], the emitted one included. */

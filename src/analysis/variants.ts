@@ -3,9 +3,11 @@
  * baseline: the "keep every parameter constant" consideration, measured.
  */
 import type OpenAI from "openai";
+import { DEFAULT_CONCURRENCY } from "../core/constants";
 import type { ChatRun } from "../core/types";
 import type { ChatRequest } from "../core/chat";
 import { runRequests } from "../core/batch";
+import { isSucceeded } from "../core/runs";
 import { wordSimilarity } from "./compare-runs";
 
 /** A change to the baseline request, with a label that says what changed. */
@@ -45,7 +47,7 @@ export async function runVariants({
   client,
   baseline,
   variants,
-  concurrency = 5,
+  concurrency = DEFAULT_CONCURRENCY,
 }: {
   client: OpenAI;
   baseline: ChatRequest;
@@ -58,13 +60,13 @@ export async function runVariants({
   if (baselineRun === undefined) throw new Error("runRequests returned no run for the baseline.");
   const outcomes = variants.map((variant, position): VariantOutcome => {
     const run = variantRuns[position] as ChatRun;
-    const comparable = baselineRun.content !== null && run.content !== null;
+    const comparable = isSucceeded(baselineRun) && isSucceeded(run);
     return {
       label: variant.label,
       change: variant.change,
       run,
       identicalToBaseline: comparable && run.content === baselineRun.content,
-      similarityToBaseline: comparable ? wordSimilarity(baselineRun.content as string, run.content as string) : null,
+      similarityToBaseline: comparable ? wordSimilarity(baselineRun.content, run.content) : null,
     };
   });
   return { baseline: baselineRun, outcomes };

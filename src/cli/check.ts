@@ -11,7 +11,8 @@ import type { ChatRequest } from "../core/chat";
 import { compareRuns, type Comparison } from "../analysis/compare-runs";
 import { renderDiffText } from "../render/diff";
 import { renderVerdict } from "../render/verdict";
-import { EXIT_CODES, parseCommandLine, readInteger, renderHelp, stringFlag, type CommandSpec } from "./args";
+import { parseCommandLine, readInteger, renderHelp, stringFlag, type CommandSpec } from "./args";
+import { EXIT_CODES } from "../core/errors";
 import { BACKEND_FLAGS, COLOR_FLAGS, colorChoice, createProgressBar, describeBackend, openBackendWithNotice, safeURL, settingsFromFlags, type CommandContext } from "./context";
 import { renderJunitXml, type JunitCase } from "./junit";
 import { readSuite, type Suite, type SuitePrompt } from "./suite";
@@ -119,9 +120,9 @@ export function judgePrompt(prompt: SuitePrompt, batch: Batch): PromptOutcome {
   }
   // A share computed from counts can land a hair under the threshold (0.8 = 4/5): compare counts instead.
   const required = Math.ceil(prompt.minIdenticalShare * comparison.succeeded - 1e-9);
-  if (comparison.succeeded > 0 && comparison.identicalCount < required) {
+  if (comparison.succeeded > 0 && comparison.mostCommonCount < required) {
     problems.push(
-      `${comparison.identicalCount} of ${comparison.succeeded} runs identical (${percent(comparison.identicalShare)}), below the minimum ${percent(prompt.minIdenticalShare)}` +
+      `${comparison.mostCommonCount} of ${comparison.succeeded} runs identical (${percent(comparison.mostCommonShare)}), below the minimum ${percent(prompt.minIdenticalShare)}` +
         ` (${required} of ${comparison.succeeded}); ${comparison.distinctOutputs.length} distinct outputs.`,
     );
   }
@@ -139,8 +140,8 @@ export function judgePrompt(prompt: SuitePrompt, batch: Batch): PromptOutcome {
     allowedFingerprints: prompt.allowedFingerprints,
     succeeded: comparison.succeeded,
     failed: comparison.failed,
-    identicalCount: comparison.identicalCount,
-    identicalShare: comparison.identicalShare,
+    identicalCount: comparison.mostCommonCount,
+    identicalShare: comparison.mostCommonShare,
     distinctOutputs: comparison.distinctOutputs.length,
     fingerprints,
     unexpectedFingerprints,

@@ -8,8 +8,9 @@ import { canonicalJson } from "../core/chat";
 import { compareBatches, type BatchChanges, type RunPair } from "../analysis/compare-batches";
 import { renderDiffText } from "../render/diff";
 import { readRuns, SavedRunsError } from "../core/saved-runs";
-import { EXIT_CODES, booleanFlag, parseCommandLine, renderHelp, type CommandSpec } from "./args";
+import { booleanFlag, parseCommandLine, renderHelp, type CommandSpec } from "./args";
 import { COLOR_FLAGS, colorChoice, type CommandContext } from "./context";
+import { EXIT_CODES, SeedlabError } from "../core/errors";
 
 /** The `compare` command's flags and help. */
 export const COMPARE_COMMAND: CommandSpec = {
@@ -80,8 +81,8 @@ export function renderBatchChangesText(
     } else if (pair.outcome === "same") {
       lines.push(`#${pair.index}  same · ${request}`);
     } else {
-      lines.push(`#${pair.index}  changed · similarity ${(pair.similarity ?? 0).toFixed(2)} · ${request}`);
-      const diff = renderDiffText(pair.before.content ?? "", pair.after.content ?? "", { color });
+      lines.push(`#${pair.index}  changed · similarity ${pair.similarity.toFixed(2)} · ${request}`);
+      const diff = renderDiffText(pair.before.content, pair.after.content, { color });
       lines.push(diff.split("\n").map((line) => `    ${line}`).join("\n"));
     }
   }
@@ -135,6 +136,11 @@ function readSavedRuns(file: string, cwd: string): ChatRun[] {
 }
 
 /** A saved-runs file that cannot be opened: exit code 2. */
-export class SavedFileError extends Error {
+export class SavedFileError extends SeedlabError {
   override readonly name = "SavedFileError";
+
+  /** @param message Which file, why, and what to do. */
+  constructor(message: string) {
+    super(message, { exitCode: EXIT_CODES.usage });
+  }
 }

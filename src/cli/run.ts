@@ -4,6 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { DEFAULT_RUNS } from "../core/constants";
 import type { Batch } from "../core/types";
 import type { Backend } from "../backend";
 import { runBatch } from "../core/batch";
@@ -14,7 +15,6 @@ import { renderVerdict } from "../render/verdict";
 import { runSavedBatch } from "../core/saved-runs";
 import { InvalidParameterError, formatValue } from "../core/validate";
 import {
-  EXIT_CODES,
   booleanFlag,
   listFlag,
   parseCommandLine,
@@ -28,6 +28,7 @@ import {
   type CommandSpec,
   type FlagValues,
 } from "./args";
+import { EXIT_CODES } from "../core/errors";
 import { BACKEND_FLAGS, COLOR_FLAGS, colorChoice, createProgressBar, describeBackend, openBackendWithNotice, settingsFromFlags, type CommandContext } from "./context";
 
 /** The `run` command's flags and help. */
@@ -154,7 +155,7 @@ export async function runCommand(args: readonly string[], context: CommandContex
     context.stdout.write(renderHelp(spec));
     return EXIT_CODES.ok;
   }
-  const runs = readInteger("--runs", stringFlag(values, "runs") ?? "5", { minimum: 1, fix: "Use e.g. 5 runs to compare outputs.", spec });
+  const runs = readInteger("--runs", stringFlag(values, "runs") ?? String(DEFAULT_RUNS), { minimum: 1, fix: "Use e.g. 5 runs to compare outputs.", spec });
   const color = colorChoice(values, context.stdout, spec);
   const settings = settingsFromFlags(values, spec, context);
   // Validated with the settings' model; the request is rebuilt with the served model once the backend is open.

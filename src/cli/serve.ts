@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "dotenv";
 import { serve, type ServeOptions } from "../local/serve";
-import { EXIT_CODES, parseCommandLine, readInteger, renderHelp, stringFlag, type CommandSpec } from "./args";
+import { parseCommandLine, readInteger, renderHelp, stringFlag, type CommandSpec } from "./args";
+import { EXIT_CODES } from "../core/errors";
 import type { CommandContext } from "./context";
 
 /** The `serve` command's flags and help. */

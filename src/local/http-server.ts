@@ -10,6 +10,7 @@
 import { randomBytes } from "crypto";
 import * as http from "http";
 import type { Engine, GeneratedChoice, TokenLogprobEntry } from "./engine";
+import { SEED_HEADER } from "../core/constants";
 import { createSerialQueue, QueueFullError } from "./queue";
 import { ApiError, ChatCompletionRequest, validateChatRequest } from "./request";
 
@@ -21,8 +22,6 @@ export interface HttpServerOptions {
   maxBodyBytes?: number;
 }
 
-/** Header that reports the seed a completion used. */
-export const SEED_HEADER = "x-seedlab-seed";
 
 /**
  * Creates (does not start) the HTTP server.

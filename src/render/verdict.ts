@@ -16,7 +16,7 @@ export function renderVerdict(comparison: Comparison): string {
   if (comparison.succeeded === 0) {
     parts.push("no successful run");
   } else {
-    parts.push(`${comparison.identicalCount}/${comparison.succeeded} identical`);
+    parts.push(`${comparison.mostCommonCount}/${comparison.succeeded} identical`);
     const distinct = comparison.distinctOutputs.length;
     if (distinct > 1) parts.push(`${distinct} distinct outputs`);
     const fingerprints = comparison.fingerprints;
