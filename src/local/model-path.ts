@@ -4,6 +4,7 @@
  */
 import { existsSync } from "fs";
 import * as path from "path";
+import { SeedlabError } from "../core/errors";
 
 /** File name of the default model (the tiny TinyStories llama). */
 export const DEFAULT_MODEL_FILE = "stories260K.gguf";
@@ -13,7 +14,7 @@ export const DEFAULT_MODEL_FILE = "stories260K.gguf";
  * @param options.explicitPath - a path given by the user; defaults to the `SEEDLAB_MODEL_PATH` environment variable.
  * @param options.projectRoot - the seedlab folder; defaults to the one holding this file's `src/`.
  * @returns the absolute path of an existing model file.
- * @throws Error when the explicit path does not exist, or no model is found, saying how to get one.
+ * @throws {SeedlabError} When the explicit path does not exist, or no model is found, saying how to get one.
  */
 export function findModelPath({
   explicitPath = process.env.SEEDLAB_MODEL_PATH,
@@ -22,7 +23,7 @@ export function findModelPath({
   if (explicitPath !== undefined && explicitPath !== "") {
     const resolved = path.resolve(projectRoot, explicitPath);
     if (!existsSync(resolved)) {
-      throw new Error(
+      throw new SeedlabError(
         `The model file \`${explicitPath}\` (SEEDLAB_MODEL_PATH, \`--model-path\`, or \`--model\` of \`seedlab serve\`) does not exist (looked at ${resolved}). ` +
           "Point it at an existing .gguf file, or unset it to use the default model.",
       );
@@ -35,7 +36,7 @@ export function findModelPath({
   ];
   const found = candidates.find((candidate) => existsSync(candidate));
   if (found !== undefined) return found;
-  throw new Error(
+  throw new SeedlabError(
     `No local model found (looked at ${candidates.join(" and ")}). ` +
       "On a machine with internet, run `npm run download-model` to fetch stories260K.gguf into models/ " +
       "(its sha256 is verified), or set SEEDLAB_MODEL_PATH to a GGUF file you have.",
