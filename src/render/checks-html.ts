@@ -16,7 +16,7 @@ const STATUS_MARK: Record<Check["status"], string> = {
  * @returns An HTML table with one row per check.
  */
 export function renderChecksHtml(checks: readonly Check[]): string {
-  const rows = checks.map((check) => row(cell(STATUS_MARK[check.status]) + cell(escapeHtml(check.name)) + cell(escapeHtml(check.summary), TABLE_STYLES.text) + cell(escapeHtml(check.meaning), TABLE_STYLES.text)));
+  const rows = checks.map((check) => row(cell(STATUS_MARK[check.status], TABLE_STYLES.nowrap) + cell(escapeHtml(check.name)) + cell(escapeHtml(check.summary), TABLE_STYLES.text) + cell(escapeHtml(check.meaning), TABLE_STYLES.text)));
   const passed = checks.filter((check) => check.status === "pass").length;
   return table("checks", header(["", "Check", "Found", "What it means"]) + `<tbody>${rows.join("")}</tbody>`, `Verification: ${passed}/${checks.length} checks pass`);
 }
