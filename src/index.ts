@@ -16,7 +16,7 @@ export type { Batch, BatchProgress, ChatMessage, ChatParameters, ChatRun, RunErr
 export { isSucceeded, runsOf, type FailedRun, type SucceededRun } from "./core/runs";
 /** Defaults, each defined once. */
 export { DEFAULT_CONCURRENCY, DEFAULT_MAX_TOKENS, DEFAULT_RUNS, DEFAULT_TEMPERATURE } from "./core/constants";
-/** Errors: every seedlab error extends `SeedlabError`; bad input is an `InvalidParameterError` before anything is sent. */
+/** Errors: every seedlab error extends `SeedlabError`; bad input is an `InvalidParameterError`, before any request. */
 export { ChatRequestError, type ChatRequest } from "./core/chat";
 export { InvalidParameterError, SeedlabError } from "./core/errors";
 export { SavedRunsError } from "./core/saved-runs";
@@ -38,8 +38,10 @@ export { verifyReproducibility, type Check } from "./analysis/verify";
 export { runVariants, type Variant, type VariantsResult } from "./analysis/variants";
 export { compareBatches, type BatchChanges, type RunPair } from "./analysis/compare-batches";
 export { runOnTwoConfigurations, type TwoConfigurations } from "./analysis/configurations";
-export { buildReport, runSuite, type PromptReport, type ReproducibilityReport, type SuitePrompt } from "./analysis/report";
-export { computeMargins, findBatchDivergences, findDivergence, type BatchDivergence, type TokenMargin } from "./analysis/divergence";
+export { buildReport, runSuite, type PromptReport, type ReproducibilityReport } from "./analysis/report";
+export type { SuitePrompt } from "./analysis/report";
+export { computeMargins, findBatchDivergences, findDivergence } from "./analysis/divergence";
+export type { BatchDivergence, TokenMargin } from "./analysis/divergence";
 export { runSweep, summarizeSweep, type Sweep } from "./analysis/sweep";
 
 /** Views: every renderer returns a string (HTML, SVG or terminal text). */

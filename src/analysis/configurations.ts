@@ -65,7 +65,8 @@ export async function runOnTwoConfigurations({
   }
   validateCount(runs, { parameter: "runs", fix: "Use e.g. 2 runs per configuration." });
   if (!Array.isArray(requests) || requests.length === 0) {
-    throw invalidParameter("requests", "a non-empty array of requests", requests, "Pass e.g. seeds.map((seed) => ({ ...request, seed })).");
+    const fix = "Pass e.g. seeds.map((seed) => ({ ...request, seed })).";
+    throw invalidParameter("requests", "a non-empty array of requests", requests, fix);
   }
   const repeated = requests.flatMap((request) => Array.from({ length: runs }, () => request));
   const concurrency = settings.concurrency;
@@ -78,7 +79,8 @@ export async function runOnTwoConfigurations({
   } finally {
     await server.close();
   }
-  const runsOfRequest = (batch: Batch, position: number): ChatRun[] => batch.runs.slice(position * runs, (position + 1) * runs);
+  const runsOfRequest = (batch: Batch, position: number): ChatRun[] =>
+    batch.runs.slice(position * runs, (position + 1) * runs);
   const byRequest = requests.map((request, position): Batch => {
     const both = [...runsOfRequest(first, position), ...runsOfRequest(secondBatch, position)];
     const name = request.seed === undefined ? `request ${position}` : `seed ${request.seed}`;
@@ -88,7 +90,8 @@ export async function runOnTwoConfigurations({
     .map((_, position) => position)
     .filter((position) => {
       const [before, after] = [first.runs[position * runs], secondBatch.runs[position * runs]];
-      return before !== undefined && after !== undefined && isSucceeded(before) && isSucceeded(after) && before.content !== after.content;
+      if (before === undefined || after === undefined) return false;
+      return isSucceeded(before) && isSucceeded(after) && before.content !== after.content;
     });
   return { first, second: secondBatch, byRequest, changedRequests };
 }

@@ -4,11 +4,13 @@
  * (`report.ts`), first divergences and token margins (`divergence.ts`), a seed × temperature sweep (`sweep.ts`), and
  * the same requests on two local configurations (`configurations.ts`).
  */
-export { compareRuns, wordSimilarity, type Comparison, type DistinctOutput, type FingerprintGroup } from "./compare-runs";
+export { compareRuns, wordSimilarity } from "./compare-runs";
+export type { Comparison, DistinctOutput, FingerprintGroup } from "./compare-runs";
 export { compareBatches, type BatchChanges, type RunPair } from "./compare-batches";
 export { verifyReproducibility, type Check, type CheckStatus } from "./verify";
 export { runVariants, type Variant, type VariantOutcome, type VariantsResult } from "./variants";
-export { buildReport, runSuite, type FingerprintOutputs, type PromptReport, type ReproducibilityReport } from "./report";
+export { buildReport, runSuite } from "./report";
+export type { FingerprintOutputs, PromptReport, ReproducibilityReport } from "./report";
 export type { SuiteOptions, SuitePrompt } from "./report";
 export { computeMargins, findBatchDivergences, findDivergence } from "./divergence";
 export type { Alternative, BatchDivergence, Divergence, DivergenceUnit, TokenMargin } from "./divergence";

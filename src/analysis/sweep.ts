@@ -10,7 +10,7 @@ import { runRequests } from "../core/batch";
 import type { ChatRequest } from "../core/chat";
 import { isSucceeded, runsOf } from "../core/runs";
 import { compareRuns } from "./compare-runs";
-import { InvalidParameterError, ShownAs, formatValue, invalidParameter } from "../core/errors";
+import { InvalidParameterError, ShownAs, invalidParameter } from "../core/errors";
 
 /** Options of {@link runSweep}. */
 export interface SweepOptions {
@@ -102,7 +102,8 @@ export function summarizeSweep({ batch }: { batch: Batch | readonly ChatRun[] })
     const { seed, temperature } = run.parameters;
     if (typeof seed !== "number" || typeof temperature !== "number") {
       const missing = typeof seed !== "number" ? "seed" : "temperature";
-      throw new InvalidParameterError(`run ${run.index}.parameters.${missing}`, `Expected every run of a sweep to send a \`${missing}\`, but run ${run.index} sent ${formatValue(run.parameters[missing])}. Use runSweep(...), which sets both.`);
+      const parameter = `run ${run.index}.parameters.${missing}`;
+      throw invalidParameter(parameter, "set: every run of a sweep sends one", run.parameters[missing], "Use runSweep(...), which sets both.");
     }
     const key = `${temperature}|${seed}`;
     if (cellsByKey.has(key)) {

@@ -7,6 +7,7 @@ import { DEFAULT_CONCURRENCY } from "../core/constants";
 import type { ChatRun } from "../core/types";
 import type { ChatRequest } from "../core/chat";
 import { runRequests } from "../core/batch";
+import { SeedlabError } from "../core/errors";
 import { isSucceeded } from "../core/runs";
 import { wordSimilarity } from "./compare-runs";
 
@@ -57,7 +58,7 @@ export async function runVariants({
   const requests: ChatRequest[] = [baseline, ...variants.map((variant) => ({ ...baseline, ...variant.change }) as ChatRequest)];
   const batch = await runRequests({ client, requests, concurrency, label: "baseline and variants" });
   const [baselineRun, ...variantRuns] = batch.runs;
-  if (baselineRun === undefined) throw new Error("runRequests returned no run for the baseline.");
+  if (baselineRun === undefined) throw new SeedlabError("runRequests returned no run for the baseline.");
   const outcomes = variants.map((variant, position): VariantOutcome => {
     const run = variantRuns[position] as ChatRun;
     const comparable = isSucceeded(baselineRun) && isSucceeded(run);

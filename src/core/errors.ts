@@ -98,6 +98,11 @@ export function expected(parameter: string, expectation: string, value: unknown,
  * @param fix What to do instead.
  * @returns The error (the caller throws it).
  */
-export function invalidParameter(parameter: string, expectation: string, value: unknown, fix: string): InvalidParameterError {
+export function invalidParameter(
+  parameter: string,
+  expectation: string,
+  value: unknown,
+  fix: string,
+): InvalidParameterError {
   return new InvalidParameterError(parameter, expected(parameter, expectation, value, fix));
 }

@@ -14,9 +14,13 @@ export {
   DEFAULT_TIMEOUT_MS,
   SEED_HEADER,
 } from "./constants";
-export { EXIT_CODES, InvalidParameterError, SeedlabError, ShownAs, expected, formatValue, invalidParameter } from "./errors";
-export { buildChatParameters, ChatRequestError, getChatResponse, hashParameters, sendChat, tryChatResponse } from "./chat";
+export { EXIT_CODES, InvalidParameterError, SeedlabError, ShownAs } from "./errors";
+export { expected, formatValue, invalidParameter } from "./errors";
+export { buildChatParameters, ChatRequestError, getChatResponse, hashParameters, sendChat } from "./chat";
+export { tryChatResponse } from "./chat";
 export type { ChatOptions, ChatRequest } from "./chat";
 export { describeParameters, runBatch, runRequests, type BatchOptions } from "./batch";
-export { appendRun, readRuns, runSavedBatch, SavedRunsError, writeRuns, type SavedBatchOptions } from "./saved-runs";
-export { validateBatchOptions, validateChatParameters, validateCount, validateSeed, validateTemperature } from "./validate";
+export { appendRun, readRuns, runSavedBatch, SavedRunsError, writeRuns } from "./saved-runs";
+export type { SavedBatchOptions } from "./saved-runs";
+export { validateBatchOptions, validateChatParameters, validateCount } from "./validate";
+export { validateSeed, validateTemperature } from "./validate";

@@ -11,7 +11,7 @@ import { loadEngine, Engine } from "./engine";
 import { createLocalHttpServer } from "./http-server";
 import { findModelPath } from "./model-path";
 import type { LocalServerOptions } from "./start";
-import { SeedlabError } from "../core/errors";
+import { SeedlabError, expected } from "../core/errors";
 
 /** A server listening in this process. */
 export interface RunningServer {
@@ -72,7 +72,7 @@ export function readServeOptions(text: string | undefined): LocalServerOptions {
     options = null;
   }
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new SeedlabError(`Expected the server options as one JSON object, got ${JSON.stringify(text)}. Start the server with startLocalServer() or \`seedlab serve\`.`);
+    throw new SeedlabError(expected("options", "one JSON object", text, "Start the server with startLocalServer() or `seedlab serve`."));
   }
   return options as LocalServerOptions;
 }

@@ -10,7 +10,12 @@
  * @returns The escaped text.
  */
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
 }
 
 /** Inline styles of added and removed text: translucent backgrounds, inherited text colour. */
@@ -23,7 +28,9 @@ export const DIFF_STYLES = {
 export const TABLE_STYLES = {
   table: "border-collapse:collapse;margin:0.5em 0;table-layout:auto;color:inherit;font-size:0.9em",
   caption: "caption-side:top;text-align:left;padding:0.25em 0;font-weight:600;color:inherit",
-  cell: "border:1px solid rgba(128,128,128,0.45);padding:0.35em 0.6em;text-align:left;vertical-align:top;color:inherit;background:transparent",
+  cell:
+    "border:1px solid rgba(128,128,128,0.45);padding:0.35em 0.6em;text-align:left;vertical-align:top;" +
+    "color:inherit;background:transparent",
   text: "white-space:pre-wrap;overflow-wrap:anywhere;max-width:40em",
   number: "text-align:right;font-variant-numeric:tabular-nums",
   /** A cell that must not wrap (a status mark such as "✔ pass"). */
