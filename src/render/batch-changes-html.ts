@@ -5,7 +5,7 @@
 import type { Batch } from "../core/types";
 import { isSucceeded } from "../core/runs";
 import { compareBatches, type BatchChanges } from "../analysis/compare-batches";
-import { renderDiffHtml } from "./diff";
+import { renderDiffHtml } from "./text-diff";
 import { TABLE_STYLES, escapeHtml, htmlCell as cell, htmlHeader as header, htmlRow as row, htmlTable as table } from "./html";
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { Batch, ChatRun } from "../core/types";
 import { compareRuns, type Comparison } from "../analysis/compare-runs";
-import { renderDiffText, type DiffGranularity } from "./diff";
+import { renderDiffText, type DiffGranularity } from "./text-diff";
 import { findReference, isBatch, isSucceeded, runsOf } from "../core/runs";
 import { renderVerdict } from "./verdict";
 

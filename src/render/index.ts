@@ -4,7 +4,7 @@
  */
 // Named, not `export *`: an ES module importing this CommonJS-compiled file sees only names it can detect.
 export { DIFF_STYLES, TABLE_STYLES, escapeHtml, htmlCell, htmlHeader, htmlRow, htmlTable } from "./html";
-export { diffTexts, renderDiffHtml, renderDiffText, shouldUseColor, type DiffGranularity } from "./diff";
+export { diffTexts, renderDiffHtml, renderDiffText, shouldUseColor, type DiffGranularity } from "./text-diff";
 export { renderVerdict } from "./verdict";
 export { renderBatchHtml, renderDiffLegendHtml, renderRunHtml, type BatchHtmlOptions } from "./batch-html";
 export { renderBatchText, renderRunText, type TextRenderOptions } from "./batch-text";

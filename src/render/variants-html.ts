@@ -3,7 +3,7 @@
  */
 import { isSucceeded } from "../core/runs";
 import type { VariantsResult } from "../analysis/variants";
-import { renderDiffHtml } from "./diff";
+import { renderDiffHtml } from "./text-diff";
 import { TABLE_STYLES, escapeHtml, formatDecimal as decimal, htmlCell as cell, htmlHeader as header, htmlRow as row, htmlTable as table } from "./html";
 
 /**
