@@ -9,7 +9,7 @@ import type { Batch, ChatRun } from "../core/types";
 import { runBatch } from "../core/batch";
 import type { ChatRequest } from "../core/chat";
 import { compareRuns, type Comparison } from "../analysis/compare-runs";
-import { renderDiffText } from "../render/diff";
+import { renderDiffText } from "../render/text-diff";
 import { renderVerdict } from "../render/verdict";
 import { parseCommandLine, readInteger, renderHelp, stringFlag, type CommandSpec } from "./args";
 import { EXIT_CODES } from "../core/errors";

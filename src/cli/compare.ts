@@ -6,7 +6,7 @@ import * as path from "node:path";
 import type { ChatRun } from "../core/types";
 import { canonicalJson } from "../core/chat";
 import { compareBatches, type BatchChanges, type RunPair } from "../analysis/compare-batches";
-import { renderDiffText } from "../render/diff";
+import { renderDiffText } from "../render/text-diff";
 import { readRuns, SavedRunsError } from "../core/saved-runs";
 import { booleanFlag, parseCommandLine, renderHelp, type CommandSpec } from "./args";
 import { COLOR_FLAGS, colorChoice, type CommandContext } from "./context";

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import type { BatchProgress } from "../core/types";
 import { openBackend, type Backend } from "../backend";
 import { loadSettings, type Settings } from "../settings";
-import { shouldUseColor } from "../render/diff";
+import { shouldUseColor } from "../render/text-diff";
 import { BACKEND_KINDS, validateBackendKind, validateBaseURL } from "../core/validate";
 import { EXIT_CODES, InvalidParameterError, SeedlabError, ShownAs, expected, formatValue } from "../core/errors";
 import { readInteger, stringFlag, usageLine, UsageError, type CommandSpec, type FlagSpec, type FlagValues } from "./args";
