@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { parse } from "dotenv";
 import { DEFAULT_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from "./core/constants";
 import { BACKEND_KINDS, validateBackendKind, validateBaseURL, type BackendKind } from "./core/validate";
-import { ShownAs, formatValue, invalidParameter } from "./core/errors";
+import { InvalidParameterError, ShownAs, formatValue, invalidParameter } from "./core/errors";
 
 /** The default OpenAI model: a current one that accepts `seed` and `temperature`. */
 export const DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
@@ -104,21 +104,13 @@ export function loadSettings({ env = process.env, envFile = resolve(process.cwd(
   validateBackendKind(backendName, "SEEDLAB_BACKEND");
   const backend: BackendKind = backendName;
 
+  const missing = (name: SettingName, fix: string): InvalidParameterError =>
+    invalidParameter(name, `set because \`SEEDLAB_BACKEND\` is "${backend}"`, new ShownAs("nothing"), fix);
   if (backend === "openai" && apiKey === null) {
-    throw invalidParameter(
-      "OPENAI_API_KEY",
-      'set because `SEEDLAB_BACKEND` is "openai"',
-      new ShownAs("nothing"),
-      "Put OPENAI_API_KEY=... in .env, or set SEEDLAB_BACKEND=local to use the embedded model.",
-    );
+    throw missing("OPENAI_API_KEY", "Put OPENAI_API_KEY=... in .env, or set SEEDLAB_BACKEND=local to use the embedded model.");
   }
   if (backend === "compatible" && baseURLSetting === null) {
-    throw invalidParameter(
-      "OPENAI_BASE_URL",
-      'set because `SEEDLAB_BACKEND` is "compatible"',
-      new ShownAs("nothing"),
-      "Set it to the server's base URL, e.g. OPENAI_BASE_URL=http://localhost:11434/v1 for Ollama.",
-    );
+    throw missing("OPENAI_BASE_URL", "Set it to the server's base URL, e.g. OPENAI_BASE_URL=http://localhost:11434/v1 for Ollama.");
   }
 
   let model = values.SEEDLAB_MODEL;

@@ -78,6 +78,21 @@ export function usageLine(spec: CommandSpec): string {
 }
 
 /**
+ * Parses a command's arguments; on `--help` writes the command's help to `stdout` instead.
+ * @param spec The command's flags and positionals.
+ * @param args The arguments after the command name.
+ * @param stdout Where the help goes.
+ * @returns The parsed command line, or null when the help was shown (the command then exits 0).
+ * @throws {UsageError} As {@link parseCommandLine}.
+ */
+export function parseCommandOrHelp(spec: CommandSpec, args: readonly string[], stdout: { write(text: string): unknown }): ParsedCommandLine | null {
+  const parsed = parseCommandLine(spec, args);
+  if (!parsed.help) return parsed;
+  stdout.write(renderHelp(spec));
+  return null;
+}
+
+/**
  * Parses a command's arguments. `--help` anywhere (before `--`) wins over every other argument.
  * @param spec The command's flags and positionals.
  * @param args The arguments after the command name.

@@ -11,7 +11,7 @@ import type { ChatRequest } from "../core/chat";
 import { compareRuns, type Comparison } from "../analysis/compare-runs";
 import { renderDiffText } from "../render/text-diff";
 import { renderVerdict } from "../render/verdict";
-import { parseCommandLine, readInteger, renderHelp, stringFlag, type CommandSpec } from "./args";
+import { parseCommandOrHelp, readInteger, stringFlag, type CommandSpec } from "./args";
 import { EXIT_CODES } from "../core/errors";
 import { BACKEND_FLAGS, COLOR_FLAGS, colorChoice, createProgressBar, describeBackend, openBackendWithNotice, safeURL, settingsFromFlags, type CommandContext } from "./context";
 import { renderJunitXml, type JunitCase } from "./junit";
@@ -199,11 +199,9 @@ export function renderOutputs(outcome: PromptOutcome, { color = false }: { color
  */
 export async function checkCommand(args: readonly string[], context: CommandContext): Promise<number> {
   const spec = CHECK_COMMAND;
-  const { values, positionals, help } = parseCommandLine(spec, args);
-  if (help) {
-    context.stdout.write(renderHelp(spec));
-    return EXIT_CODES.ok;
-  }
+  const parsed = parseCommandOrHelp(spec, args, context.stdout);
+  if (parsed === null) return EXIT_CODES.ok;
+  const { values, positionals } = parsed;
   const runsText = stringFlag(values, "runs");
   const runsOverride = runsText === undefined ? undefined : readInteger("--runs", runsText, { minimum: 1, fix: "Use e.g. 5 runs per prompt.", spec });
   const jsonTarget = stringFlag(values, "json");

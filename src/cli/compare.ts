@@ -8,7 +8,7 @@ import { canonicalJson } from "../core/chat";
 import { compareBatches, type BatchChanges, type RunPair } from "../analysis/compare-batches";
 import { renderDiffText } from "../render/text-diff";
 import { readRuns, SavedRunsError } from "../core/saved-runs";
-import { booleanFlag, parseCommandLine, renderHelp, type CommandSpec } from "./args";
+import { booleanFlag, parseCommandOrHelp, type CommandSpec } from "./args";
 import { COLOR_FLAGS, colorChoice, type CommandContext } from "./context";
 import { EXIT_CODES, SeedlabError } from "../core/errors";
 
@@ -104,11 +104,9 @@ export function renderBatchChangesText(
  */
 export async function compareCommand(args: readonly string[], context: CommandContext): Promise<number> {
   const spec = COMPARE_COMMAND;
-  const { values, positionals, help } = parseCommandLine(spec, args);
-  if (help) {
-    context.stdout.write(renderHelp(spec));
-    return EXIT_CODES.ok;
-  }
+  const parsed = parseCommandOrHelp(spec, args, context.stdout);
+  if (parsed === null) return EXIT_CODES.ok;
+  const { values, positionals } = parsed;
   const color = colorChoice(values, context.stdout, spec);
   const [beforeFile, afterFile] = positionals as [string, string];
   const before: SavedBatch = { file: beforeFile, runs: readSavedRuns(beforeFile, context.cwd) };

@@ -17,11 +17,10 @@ import { InvalidParameterError, formatValue } from "../core/validate";
 import {
   booleanFlag,
   listFlag,
-  parseCommandLine,
+  parseCommandOrHelp,
   readInteger,
   readNumber,
   readParameter,
-  renderHelp,
   stringFlag,
   usageLine,
   UsageError,
@@ -150,11 +149,9 @@ export function requestFromFlags(values: FlagValues, positionals: readonly strin
  */
 export async function runCommand(args: readonly string[], context: CommandContext): Promise<number> {
   const spec = RUN_COMMAND;
-  const { values, positionals, help } = parseCommandLine(spec, args);
-  if (help) {
-    context.stdout.write(renderHelp(spec));
-    return EXIT_CODES.ok;
-  }
+  const parsed = parseCommandOrHelp(spec, args, context.stdout);
+  if (parsed === null) return EXIT_CODES.ok;
+  const { values, positionals } = parsed;
   const runs = readInteger("--runs", stringFlag(values, "runs") ?? String(DEFAULT_RUNS), { minimum: 1, fix: "Use e.g. 5 runs to compare outputs.", spec });
   const color = colorChoice(values, context.stdout, spec);
   const settings = settingsFromFlags(values, spec, context);

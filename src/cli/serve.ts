@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { parse } from "dotenv";
 import { serve } from "../local/serve";
 import type { LocalServerOptions } from "../local/start";
-import { parseCommandLine, readInteger, renderHelp, stringFlag, type CommandSpec } from "./args";
+import { parseCommandOrHelp, readInteger, stringFlag, type CommandSpec } from "./args";
 import { EXIT_CODES } from "../core/errors";
 import type { CommandContext } from "./context";
 
@@ -54,11 +54,9 @@ const RANGES: Array<[flag: string, key: keyof LocalServerOptions, minimum: numbe
  */
 export async function serveCommand(args: readonly string[], context: CommandContext): Promise<number> {
   const spec = SERVE_COMMAND;
-  const { values, help } = parseCommandLine(spec, args);
-  if (help) {
-    context.stdout.write(renderHelp(spec));
-    return EXIT_CODES.ok;
-  }
+  const parsed = parseCommandOrHelp(spec, args, context.stdout);
+  if (parsed === null) return EXIT_CODES.ok;
+  const { values } = parsed;
   const options: LocalServerOptions = {};
   for (const [flag, key, minimum, maximum, fix] of RANGES) {
     const text = stringFlag(values, flag);
