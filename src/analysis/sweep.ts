@@ -103,7 +103,8 @@ export function summarizeSweep({ batch }: { batch: Batch | readonly ChatRun[] })
     if (typeof seed !== "number" || typeof temperature !== "number") {
       const missing = typeof seed !== "number" ? "seed" : "temperature";
       const parameter = `run ${run.index}.parameters.${missing}`;
-      throw invalidParameter(parameter, "set: every run of a sweep sends one", run.parameters[missing], "Use runSweep(...), which sets both.");
+      const expectation = "set (every run of a sweep sends a `seed` and a `temperature`)";
+      throw invalidParameter(parameter, expectation, run.parameters[missing], "Use runSweep(...), which sets both.");
     }
     const key = `${temperature}|${seed}`;
     if (cellsByKey.has(key)) {

@@ -22,7 +22,6 @@ export interface HttpServerOptions {
   maxBodyBytes?: number;
 }
 
-
 /**
  * Creates (does not start) the HTTP server.
  * @param engine - the loaded engine.
