@@ -106,10 +106,9 @@ export function findDivergence({ reference, run, unit = "auto", contextCharacter
   const tokensUsable = hasSpellingTokens(reference) && hasSpellingTokens(run);
   if (unit === "token" && !tokensUsable) {
     const culprit = hasSpellingTokens(reference) ? run : reference;
-    throw new InvalidParameterError(
-      "unit",
-      `Expected runs with logprobs for \`unit\` "token", but run ${culprit.index} ${culprit.logprobs === null ? "has none" : "has tokens that do not spell its text"}. Request logprobs: true, or use unit "character".`,
-    );
+    const problem = culprit.logprobs === null ? "has none" : "has tokens that do not spell its text";
+    const fix = 'Request logprobs: true, or use unit "character".';
+    throw invalidParameter("unit", '"token" only for runs with logprobs', new ShownAs(`"token", but run ${culprit.index} ${problem}`), fix);
   }
   const useTokens = unit === "token" || (unit === "auto" && tokensUsable);
 

@@ -9,7 +9,7 @@ import { DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, SEED_HEADER } from "./constant
 import type { ChatMessage, ChatParameters, ChatRun, RunError, TokenLogprob } from "./types";
 import { NO_API_KEY } from "../client";
 import { explainUnsupportedParameter, validateChatParameters } from "./validate";
-import { EXIT_CODES, InvalidParameterError, SeedlabError, formatValue, invalidParameter } from "./errors";
+import { EXIT_CODES, SeedlabError, ShownAs, formatValue, invalidParameter } from "./errors";
 
 
 /**
@@ -75,10 +75,8 @@ export function buildChatParameters(request: ChatRequest): ChatParameters {
   }
   const { model, system, user, messages, seed, temperature = DEFAULT_TEMPERATURE, max_tokens, ...rest } = request;
   if (messages !== undefined && (system !== undefined || user !== undefined)) {
-    throw new InvalidParameterError(
-      "messages",
-      "Expected either `messages` or `system`/`user`, got both. Put the system prompt and the user prompt into `messages`, or drop `messages`.",
-    );
+    const fix = "Put the system prompt and the user prompt into `messages`, or drop `messages`.";
+    throw invalidParameter("messages", "given without `system`/`user`", new ShownAs("both"), fix);
   }
   if (messages === undefined && typeof user !== "string") {
     throw invalidParameter("user", "the prompt text", user, "Pass user: \"...\" or a messages array.");
