@@ -4,9 +4,10 @@
  */
 import type OpenAI from "openai";
 import { createClient } from "./client";
-import type { Settings } from "./config";
+import type { Settings } from "./settings";
 import { startLocalServer } from "./local/start";
-import { InvalidParameterError, formatValue, type BackendKind } from "./validate";
+import { ShownAs, formatValue, invalidParameter } from "./core/errors";
+import type { BackendKind } from "./core/validate";
 
 /** An open backend: a client ready to use and the model to ask for. */
 export interface Backend {
@@ -69,15 +70,19 @@ async function onlyServedModel(client: OpenAI, baseURL: string): Promise<string>
     for await (const model of client.models.list()) ids.push(model.id);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new InvalidParameterError(
+    throw invalidParameter(
       "SEEDLAB_MODEL",
-      `Expected \`SEEDLAB_MODEL\` to be set, or the server at ${formatValue(baseURL)} to list its models at GET /models; listing them failed (${reason}). Set SEEDLAB_MODEL (\`--model\` on the command line) to a model that server serves, e.g. SEEDLAB_MODEL=llama3.2 for Ollama.`,
+      `set, or the server at ${formatValue(baseURL)} to list its models at GET /models; listing them failed (${reason})`,
+      new ShownAs("nothing"),
+      "Set SEEDLAB_MODEL (`--model` on the command line) to a model that server serves, e.g. SEEDLAB_MODEL=llama3.2 for Ollama.",
     );
   }
   if (ids.length === 1) return ids[0] as string;
   const listed = ids.length === 0 ? "lists no models" : `serves ${ids.length} models: ${ids.map((id) => formatValue(id)).join(", ")}`;
-  throw new InvalidParameterError(
+  throw invalidParameter(
     "SEEDLAB_MODEL",
-    `Expected \`SEEDLAB_MODEL\` to be set: the OpenAI-compatible server at ${formatValue(baseURL)} ${listed}. Set SEEDLAB_MODEL (\`--model\` on the command line) to ${ids.length === 0 ? "a model it serves" : "one of them"}.`,
+    `set: the OpenAI-compatible server at ${formatValue(baseURL)} ${listed}`,
+    new ShownAs("nothing"),
+    `Set SEEDLAB_MODEL (\`--model\` on the command line) to ${ids.length === 0 ? "a model it serves" : "one of them"}.`,
   );
 }

@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { openBackend } from "../src/backend";
-import { loadSettings } from "../src/config";
+import { loadSettings } from "../src/settings";
 import { LocalServer, startLocalServer } from "../src/local/start";
-import { InvalidParameterError } from "../src/validate";
+import { InvalidParameterError } from "../src/core/errors";
 import { startFaultServer, type FaultResponse } from "./support/fault-server";
 
 const directory = mkdtempSync(join(tmpdir(), "seedlab-backend-"));

@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { Batch } from "../src/types";
+import type { Batch } from "../src/core/types";
 import type { CheckReport } from "../src/cli/check";
 import { escapeXml } from "../src/cli/junit";
 import { runCli } from "../src/cli/main";

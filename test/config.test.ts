@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describeSettings, loadSettings } from "../src/config";
-import { InvalidParameterError } from "../src/validate";
+import { describeSettings, loadSettings } from "../src/settings";
+import { InvalidParameterError } from "../src/core/validate";
 
 const directory = mkdtempSync(join(tmpdir(), "seedlab-config-"));
 after(() => rmSync(directory, { recursive: true, force: true }));

@@ -5,11 +5,12 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { BatchProgress } from "../types";
+import type { BatchProgress } from "../core/types";
 import { openBackend, type Backend } from "../backend";
-import { loadSettings, type Settings } from "../config";
-import { shouldUseColor } from "../render-diff";
-import { BACKEND_KINDS, InvalidParameterError, formatValue, validateBackendKind, validateBaseURL } from "../validate";
+import { loadSettings, type Settings } from "../settings";
+import { shouldUseColor } from "../render/text-diff";
+import { BACKEND_KINDS, validateBackendKind, validateBaseURL } from "../core/validate";
+import { EXIT_CODES, InvalidParameterError, SeedlabError, ShownAs, expected, formatValue } from "../core/errors";
 import { readInteger, stringFlag, usageLine, UsageError, type CommandSpec, type FlagSpec, type FlagValues } from "./args";
 
 /** A stream the command line writes to (`process.stdout`, `process.stderr`, or a test double). */
@@ -32,8 +33,13 @@ export interface CommandContext {
 }
 
 /** Thrown when the settings (environment, `.env`, or flags on top of them) are invalid: exit code 2. */
-export class SettingsError extends Error {
+export class SettingsError extends SeedlabError {
   override readonly name = "SettingsError";
+
+  /** @param message The setting's message (see `loadSettings`) and how flags override it. */
+  constructor(message: string) {
+    super(message, { exitCode: EXIT_CODES.usage });
+  }
 }
 
 /** Flags that choose and tune the backend, shared by `run` and `check`. */
@@ -83,14 +89,17 @@ export function settingsFromFlags(values: FlagValues, spec: CommandSpec, context
   }
   const model = stringFlag(values, "model");
   if (model !== undefined) {
-    if (model.trim() === "") throw new UsageError("Expected `--model` to be a model name, got \"\". Write e.g. --model gpt-4o-mini.", usage);
+    if (model.trim() === "") throw new UsageError(expected("--model", "a model name", model, "Write e.g. --model gpt-4o-mini."), usage);
     env.SEEDLAB_MODEL = model;
   }
   const modelPath = stringFlag(values, "model-path");
   if (modelPath !== undefined) {
     const resolved = path.resolve(context.cwd, modelPath);
     if (!fs.existsSync(resolved)) {
-      throw new UsageError(`Expected \`--model-path\` to be an existing GGUF file, got ${formatValue(modelPath)} (looked at ${resolved}). Point it at a .gguf file, or leave it out for stories260K.`, usage);
+      throw new UsageError(
+        expected("--model-path", "an existing GGUF file", new ShownAs(`${formatValue(modelPath)} (looked at ${resolved})`), "Point it at a .gguf file, or leave it out for stories260K."),
+        usage,
+      );
     }
     env.SEEDLAB_MODEL_PATH = resolved;
   }

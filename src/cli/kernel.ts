@@ -7,9 +7,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { booleanFlag, EXIT_CODES, parseCommandLine, renderHelp, usageLine, UsageError, type CommandSpec } from "./args";
+import { booleanFlag, parseCommandLine, renderHelp, usageLine, UsageError, type CommandSpec } from "./args";
 import type { CommandContext } from "./context";
-import { formatValue } from "../validate";
+import { EXIT_CODES, expected } from "../core/errors";
 
 /** The kernel's name: its folder in `<data dir>/kernels/` and the notebooks' `metadata.kernelspec.name`. */
 export const KERNEL_NAME = "seedlab";
@@ -178,7 +178,7 @@ export async function kernelCommand(args: readonly string[], context: CommandCon
   const action = positionals[0];
   if (action !== "install") {
     const fix = action === "uninstall" ? "Write `seedlab kernel install --uninstall`." : "Write `seedlab kernel install` (add `--uninstall` to remove it).";
-    throw new UsageError(`Expected \`install\` after \`seedlab kernel\`, got ${formatValue(action)}. ${fix}`, { usage: usageLine(spec), command: spec.name });
+    throw new UsageError(expected("seedlab kernel", "followed by `install`", action, fix), { usage: usageLine(spec), command: spec.name });
   }
   const dataDir = jupyterDataDir(context.env);
   try {

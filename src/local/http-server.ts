@@ -10,6 +10,7 @@
 import { randomBytes, randomInt } from "crypto";
 import * as http from "http";
 import type { Engine, GeneratedChoice, TokenLogprobEntry } from "./engine";
+import { SEED_HEADER } from "../core/constants";
 import { createSerialQueue, QueueFullError } from "./queue";
 import { ApiError, ChatCompletionRequest, validateChatRequest } from "./request";
 
@@ -20,9 +21,6 @@ export interface HttpServerOptions {
   /** Largest accepted request body in bytes. Default 1 MiB (413 beyond). */
   maxBodyBytes?: number;
 }
-
-/** Header that reports the seed a completion used. */
-export const SEED_HEADER = "x-seedlab-seed";
 
 /**
  * Creates (does not start) the HTTP server.

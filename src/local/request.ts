@@ -6,9 +6,10 @@
  * JSON output) is rejected with OpenAI's error shape naming the parameter, never silently ignored.
  */
 import { randomInt } from "crypto";
+import { SeedlabError } from "../core/errors";
 
 /** An error the server returns as `{ error: { message, type, param, code } }`. */
-export class ApiError extends Error {
+export class ApiError extends SeedlabError {
   constructor(
     readonly status: number,
     message: string,

@@ -3,26 +3,12 @@
  * HTML with `<ins>`/`<del>`, or as terminal text with `[-removed-]{+added+}` markers or ANSI colours.
  */
 import { diffChars, diffWords, type Change } from "diff";
+import { DIFF_STYLES, escapeHtml } from "./html";
 
 /** How finely to compare: whole words (and punctuation marks), or single characters. */
 export type DiffGranularity = "word" | "character";
 
-/** Inline styles that read in Jupyter's light and dark themes: translucent backgrounds, inherited text colour. */
-export const DIFF_STYLES = {
-  added: "background:rgba(46,160,67,0.28);color:inherit;text-decoration:none;border-radius:2px",
-  removed: "background:rgba(248,81,73,0.28);color:inherit;text-decoration:line-through;border-radius:2px",
-} as const;
-
 const ANSI = { green: "\u001b[32m", red: "\u001b[31m", strike: "\u001b[9m", reset: "\u001b[0m" } as const;
-
-/**
- * Escapes text for HTML element content and attribute values (`& < > " '`).
- * @param text Any text.
- * @returns The escaped text.
- */
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
-}
 
 /**
  * The changes that turn `reference` into `text`.

@@ -3,21 +3,32 @@
  * week's saved runs and today's. Runs are paired by position (`run.index`), so a batch over seeds
  * 100..119 pairs seed with seed.
  */
-import type { Batch, ChatRun } from "./types";
-import { wordSimilarity } from "./compare";
+import type { Batch, ChatRun } from "../core/types";
+import { isSucceeded, runsOf, type SucceededRun } from "../core/runs";
+import { wordSimilarity } from "./compare-runs";
 
 /** One pair of runs at the same position. */
-export interface RunPair {
+export type RunPair = {
   index: number;
-  before: ChatRun;
-  after: ChatRun;
   /** Both runs sent exactly the same parameters (equal hashes). */
   sameParameters: boolean;
-  /** `same`: equal texts; `changed`: different texts; `failed`: either run failed. */
-  outcome: "same" | "changed" | "failed";
-  /** Word similarity in [0, 1] (see `wordSimilarity`); null when either run failed. */
-  similarity: number | null;
-}
+} & (
+  | {
+      /** `same`: equal texts; `changed`: different texts. */
+      outcome: "same" | "changed";
+      before: SucceededRun;
+      after: SucceededRun;
+      /** Word similarity in [0, 1] (see `wordSimilarity`). */
+      similarity: number;
+    }
+  | {
+      /** Either run failed. */
+      outcome: "failed";
+      before: ChatRun;
+      after: ChatRun;
+      similarity: null;
+    }
+);
 
 /** The result of {@link compareBatches}. */
 export interface BatchChanges {
@@ -39,12 +50,9 @@ export interface BatchChanges {
   fingerprintChanged: boolean;
 }
 
-const runsOf = (batch: Batch | readonly ChatRun[]): readonly ChatRun[] => (Array.isArray(batch) ? (batch as readonly ChatRun[]) : (batch as Batch).runs);
-
 function fingerprints(runs: readonly ChatRun[]): string[] {
   const seen: string[] = [];
-  for (const run of runs) {
-    if (run.error !== null) continue;
+  for (const run of runs.filter(isSucceeded)) {
     const value = run.systemFingerprint ?? "none";
     if (!seen.includes(value)) seen.push(value);
   }
@@ -62,22 +70,20 @@ export function compareBatches(before: Batch | readonly ChatRun[], after: Batch 
   const afterByIndex = new Map(runsOf(after).map((run) => [run.index, run] as const));
   const pairs: RunPair[] = [];
   const unpaired: number[] = [];
-  for (const run of [...beforeRuns].sort((a, b) => a.index - b.index)) {
+  for (const run of beforeRuns) {
     const other = afterByIndex.get(run.index);
     if (other === undefined) {
       unpaired.push(run.index);
       continue;
     }
     afterByIndex.delete(run.index);
-    const failed = run.error !== null || other.error !== null || run.content === null || other.content === null;
-    pairs.push({
-      index: run.index,
-      before: run,
-      after: other,
-      sameParameters: run.parametersHash === other.parametersHash,
-      outcome: failed ? "failed" : run.content === other.content ? "same" : "changed",
-      similarity: failed ? null : wordSimilarity(run.content as string, other.content as string),
-    });
+    const common = { index: run.index, sameParameters: run.parametersHash === other.parametersHash };
+    if (isSucceeded(run) && isSucceeded(other)) {
+      const outcome = run.content === other.content ? "same" : "changed";
+      pairs.push({ ...common, outcome, before: run, after: other, similarity: wordSimilarity(run.content, other.content) });
+    } else {
+      pairs.push({ ...common, outcome: "failed", before: run, after: other, similarity: null });
+    }
   }
   unpaired.push(...afterByIndex.keys());
   const fingerprintsBefore = fingerprints(beforeRuns);

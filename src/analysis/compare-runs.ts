@@ -4,8 +4,9 @@
  * Failed runs are counted, and left out of the content and fingerprint figures.
  */
 import { diffWords } from "diff";
-import type { ChatRun } from "./types";
-import { canonicalJson } from "./chat";
+import type { ChatRun } from "../core/types";
+import { canonicalJson } from "../core/chat";
+import { isSucceeded, type SucceededRun } from "../core/runs";
 
 /** One distinct output text and the runs that produced it. */
 export interface DistinctOutput {
@@ -32,9 +33,9 @@ export interface Comparison {
   /** Distinct outputs of the successful runs, most common first (ties: earliest run first). */
   distinctOutputs: DistinctOutput[];
   /** Successful runs whose output equals the most common one (0 when none succeeded). */
-  identicalCount: number;
-  /** `identicalCount / succeeded`, in [0, 1]; 0 when none succeeded. */
-  identicalShare: number;
+  mostCommonCount: number;
+  /** `mostCommonCount / succeeded`, in [0, 1]; 0 when none succeeded. */
+  mostCommonShare: number;
   /**
    * Pairwise similarity of the successful runs, in [0, 1], measured by {@link wordSimilarity}
    * (1 = identical). `matrix[i][j]` compares the runs `runIndexes[i]` and `runIndexes[j]`.
@@ -88,10 +89,10 @@ export function wordSimilarity(a: string, b: string): number {
  * @returns Distinct outputs, identical share, pairwise similarity, fingerprint groups, parameter check.
  */
 export function compareRuns(runs: readonly ChatRun[]): Comparison {
-  const succeededRuns = runs.filter((run) => run.error === null && run.content !== null);
-  const failedIndexes = runs.filter((run) => !succeededRuns.includes(run)).map((run) => run.index);
+  const succeededRuns = runs.filter(isSucceeded);
+  const failedIndexes = runs.filter((run) => !isSucceeded(run)).map((run) => run.index);
 
-  const distinctOutputs = groupBy(succeededRuns, (run) => run.content as string).map(([content, group]) => ({
+  const distinctOutputs = groupBy(succeededRuns, (run) => run.content).map(([content, group]) => ({
     content,
     count: group.length,
     runIndexes: group,
@@ -102,14 +103,14 @@ export function compareRuns(runs: readonly ChatRun[]): Comparison {
     runIndexes: group,
   }));
 
-  const texts = succeededRuns.map((run) => run.content as string);
+  const texts = succeededRuns.map((run) => run.content);
   const matrix = texts.map((a, i) => texts.map((b, j) => (i === j ? 1 : wordSimilarity(a, b))));
   const pairs: number[] = [];
   matrix.forEach((row, i) => row.forEach((value, j) => {
     if (j > i) pairs.push(value);
   }));
 
-  const identicalCount = distinctOutputs[0]?.count ?? 0;
+  const mostCommonCount = distinctOutputs[0]?.count ?? 0;
   const differingParameters = findDifferingParameters(runs);
   return {
     total: runs.length,
@@ -117,8 +118,8 @@ export function compareRuns(runs: readonly ChatRun[]): Comparison {
     failed: failedIndexes.length,
     failedIndexes,
     distinctOutputs,
-    identicalCount,
-    identicalShare: succeededRuns.length === 0 ? 0 : identicalCount / succeededRuns.length,
+    mostCommonCount,
+    mostCommonShare: succeededRuns.length === 0 ? 0 : mostCommonCount / succeededRuns.length,
     similarity: {
       measure: "word-overlap",
       runIndexes: succeededRuns.map((run) => run.index),
@@ -133,7 +134,7 @@ export function compareRuns(runs: readonly ChatRun[]): Comparison {
 }
 
 /** Groups runs by a key: most common first, ties by earliest run; run indexes ascending. */
-function groupBy<Key>(runs: readonly ChatRun[], keyOf: (run: ChatRun) => Key): Array<[Key, number[]]> {
+function groupBy<Key>(runs: readonly SucceededRun[], keyOf: (run: SucceededRun) => Key): Array<[Key, number[]]> {
   const groups = new Map<Key, number[]>();
   for (const run of [...runs].sort((a, b) => a.index - b.index)) {
     const key = keyOf(run);

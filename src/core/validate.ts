@@ -4,22 +4,9 @@
  * ``Expected `temperature` to be a number from 0 to 2, got 3. Use 0 for the most repeatable output.``
  */
 import type { ChatMessage, ChatParameters } from "./types";
+import { invalidParameter } from "./errors";
 
-/** Thrown for a bad parameter or setting, before anything is sent. */
-export class InvalidParameterError extends Error {
-  override readonly name = "InvalidParameterError";
-  /** The parameter or setting at fault, e.g. `temperature` or `SEEDLAB_TIMEOUT_MS`. */
-  readonly parameter: string;
-
-  /**
-   * @param parameter The parameter or setting at fault.
-   * @param message The full message (already naming the parameter, its value and the fix).
-   */
-  constructor(parameter: string, message: string) {
-    super(message);
-    this.parameter = parameter;
-  }
-}
+export { InvalidParameterError, formatValue } from "./errors";
 
 /** The backends seedlab can talk to. */
 export const BACKEND_KINDS = ["openai", "compatible", "local"] as const;
@@ -28,22 +15,8 @@ export type BackendKind = (typeof BACKEND_KINDS)[number];
 
 const MESSAGE_ROLES: ReadonlyArray<ChatMessage["role"]> = ["system", "developer", "user", "assistant"];
 
-/** Shows a value the way a user would recognise it: strings quoted, the rest as JSON. */
-export function formatValue(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value.length > 80 ? value.slice(0, 77) + "..." : value);
-  if (value === undefined) return "undefined";
-  if (typeof value === "number" || typeof value === "boolean" || value === null) return String(value);
-  if (typeof value === "bigint") return `${value}n`;
-  try {
-    const json = JSON.stringify(value);
-    return json.length > 80 ? json.slice(0, 77) + "..." : json;
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
-
-function fail(parameter: string, expected: string, value: unknown, fix: string): never {
-  throw new InvalidParameterError(parameter, `Expected \`${parameter}\` to be ${expected}, got ${formatValue(value)}. ${fix}`);
+function fail(parameter: string, expectation: string, value: unknown, fix: string): never {
+  throw invalidParameter(parameter, expectation, value, fix);
 }
 
 /**

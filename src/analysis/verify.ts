@@ -3,8 +3,9 @@
  * reproduced (same text, same backend configuration, same request), each as a pass, a fail or an
  * "unknown" with what it means.
  */
-import type { Batch, ChatRun } from "./types";
-import { compareRuns } from "./compare";
+import type { Batch, ChatRun } from "../core/types";
+import { runsOf } from "../core/runs";
+import { compareRuns } from "./compare-runs";
 
 /** The outcome of one check. `unknown`: the backend gave no way to tell (no fingerprint sent). */
 export type CheckStatus = "pass" | "fail" | "unknown";
@@ -26,7 +27,7 @@ export interface Check {
  * @returns Three checks: content, fingerprint, parameters.
  */
 export function verifyReproducibility(batch: Batch | readonly ChatRun[]): Check[] {
-  const runs = Array.isArray(batch) ? (batch as readonly ChatRun[]) : (batch as Batch).runs;
+  const runs = runsOf(batch);
   const comparison = compareRuns(runs);
   const total = comparison.total;
   const checks: Check[] = [];
@@ -52,7 +53,7 @@ export function verifyReproducibility(batch: Batch | readonly ChatRun[]): Check[
     checks.push({
       name: "content",
       status: "fail",
-      summary: `${distinct} distinct texts among ${comparison.succeeded} responses; ${comparison.identicalCount} identical to the most common`,
+      summary: `${distinct} distinct texts among ${comparison.succeeded} responses; ${comparison.mostCommonCount} identical to the most common`,
       meaning:
         "The same request gave different texts. If the parameters and the fingerprint below pass, the backend sampled differently " +
         "(no seed, or a best-effort seed that did not hold); if one of them fails, that is the cause to fix first.",

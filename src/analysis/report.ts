@@ -6,11 +6,14 @@
  * `runSuite` sends the requests; `buildReport` is pure and works on any batches, saved or synthetic.
  */
 import type OpenAI from "openai";
-import type { Batch, BatchProgress, ChatRun } from "./types";
-import { buildChatParameters, type ChatRequest } from "./chat";
-import { runBatch } from "./batch";
-import { compareRuns, type Comparison, type DistinctOutput } from "./compare";
-import { InvalidParameterError, formatValue, validateBatchOptions } from "./validate";
+import { DEFAULT_CONCURRENCY, DEFAULT_RUNS } from "../core/constants";
+import type { Batch, BatchProgress, ChatRun } from "../core/types";
+import { buildChatParameters, type ChatRequest } from "../core/chat";
+import { runBatch } from "../core/batch";
+import { isSucceeded } from "../core/runs";
+import { compareRuns, type Comparison, type FingerprintGroup } from "./compare-runs";
+import { validateBatchOptions } from "../core/validate";
+import { invalidParameter } from "../core/errors";
 
 /** One prompt of a suite: a request and a short name for it. */
 export interface SuitePrompt {
@@ -21,46 +24,25 @@ export interface SuitePrompt {
 }
 
 /** One `system_fingerprint` of a prompt's batch and how many distinct texts its runs returned. */
-export interface FingerprintOutputs {
-  /** The fingerprint; null when the backend sent none. */
-  fingerprint: string | null;
-  /** Successful runs that reported it. */
-  count: number;
-  /** `run.index` of those runs, ascending. */
-  runIndexes: number[];
+export interface FingerprintOutputs extends FingerprintGroup {
   /** Distinct texts among those runs (1 = they all agree). */
   distinctOutputs: number;
 }
 
-/** What one prompt's N runs show. */
-export interface PromptReport {
+/**
+ * What one prompt's N runs show: their {@link Comparison} (runs, distinct texts, most common share, similarity,
+ * parameters), with each fingerprint's number of distinct texts and whether texts differ within or between them.
+ */
+export interface PromptReport extends Comparison {
   label: string;
-  /** Runs sent (N for this prompt). */
-  runs: number;
-  succeeded: number;
-  failed: number;
   /** True when all N runs succeeded and returned the same text (string equality): this prompt counts for TARr@N. */
   allIdentical: boolean;
-  /** Distinct texts with how many runs returned each, most common first. */
-  distinctOutputs: DistinctOutput[];
-  /** Share of the successful runs that returned the most common text, in [0, 1]; 0 when none succeeded. */
-  mostCommonShare: number;
-  /** Mean pairwise word similarity of the successful runs, in [0, 1] (1 = identical); null with fewer than 2. */
-  meanSimilarity: number | null;
-  /** Lowest pairwise word similarity, in [0, 1]; null with fewer than 2 successful runs. */
-  minimumSimilarity: number | null;
   /** The fingerprints of the successful runs, most common first, each with its number of distinct texts. */
   fingerprints: FingerprintOutputs[];
   /** Two runs with the SAME fingerprint returned different texts: the backend configuration does not explain the difference. */
   differsWithinFingerprint: boolean;
   /** Two runs with DIFFERENT fingerprints returned different texts. */
   differsBetweenFingerprints: boolean;
-  /** True when every run sent exactly the same parameters (else the texts are not expected to agree). */
-  parametersIdentical: boolean;
-  /** Parameters that differ between runs, sorted. */
-  differingParameters: string[];
-  /** The full comparison (similarity matrix included), from `compareRuns`. */
-  comparison: Comparison;
 }
 
 /** The report over a whole suite. */
@@ -111,7 +93,7 @@ export interface SuiteOptions {
  * @returns One batch per prompt, in suite order, labelled with the prompt's label; failed runs carry `error`.
  * @throws {InvalidParameterError} For an empty or malformed `prompts`, a bad request, `runs` or `concurrency`, before any request.
  */
-export async function runSuite({ client, prompts, runs = 5, concurrency = 5, onProgress, signal }: SuiteOptions): Promise<Batch[]> {
+export async function runSuite({ client, prompts, runs = DEFAULT_RUNS, concurrency = DEFAULT_CONCURRENCY, onProgress, signal }: SuiteOptions): Promise<Batch[]> {
   validatePrompts(prompts);
   validateBatchOptions({ runs, concurrency });
   prompts.forEach((prompt) => buildChatParameters(prompt.request));
@@ -129,7 +111,7 @@ export async function runSuite({ client, prompts, runs = 5, concurrency = 5, onP
     }
     const batch = await runBatch(options);
     finishedBefore += batch.runs.length;
-    failedBefore += batch.runs.filter((run) => run.error !== null).length;
+    failedBefore += batch.runs.filter((run) => !isSucceeded(run)).length;
     batches.push(batch);
   }
   return batches;
@@ -143,26 +125,23 @@ export async function runSuite({ client, prompts, runs = 5, concurrency = 5, onP
  */
 export function buildReport({ batches }: { batches: readonly Batch[] }): ReproducibilityReport {
   if (!Array.isArray(batches) || batches.length === 0) {
-    throw new InvalidParameterError("batches", `Expected \`batches\` to be a non-empty array of batches (one per prompt), got ${formatValue(batches)}. Pass the result of runSuite(...).`);
+    throw invalidParameter("batches", "a non-empty array of batches (one per prompt)", batches, "Pass the result of runSuite(...).");
   }
   batches.forEach((batch, position) => {
     if (typeof batch !== "object" || batch === null || !Array.isArray(batch.runs) || batch.runs.length === 0) {
-      throw new InvalidParameterError(
-        `batches[${position}]`,
-        `Expected \`batches[${position}]\` to be a batch with at least one run, got ${formatValue(batch)}. Leave out prompts that were not run.`,
-      );
+      throw invalidParameter(`batches[${position}]`, "a batch with at least one run", batch, "Leave out prompts that were not run.");
     }
   });
   const prompts = batches.map((batch) => reportPrompt(batch.label, batch.runs));
-  const sizes = new Set(prompts.map((prompt) => prompt.runs));
+  const sizes = new Set(prompts.map((prompt) => prompt.total));
   const identicalPrompts = prompts.filter((prompt) => prompt.allIdentical).length;
   return {
     prompts,
-    runsPerPrompt: sizes.size === 1 ? (prompts[0] as PromptReport).runs : null,
+    runsPerPrompt: sizes.size === 1 ? (prompts[0] as PromptReport).total : null,
     identicalPrompts,
     tarr: identicalPrompts / prompts.length,
     failedRuns: prompts.reduce((sum, prompt) => sum + prompt.failed, 0),
-    totalRuns: prompts.reduce((sum, prompt) => sum + prompt.runs, 0),
+    totalRuns: prompts.reduce((sum, prompt) => sum + prompt.total, 0),
     differsWithinFingerprint: prompts.some((prompt) => prompt.differsWithinFingerprint),
     differsBetweenFingerprints: prompts.some((prompt) => prompt.differsBetweenFingerprints),
     promptsWithDifferingParameters: prompts.filter((prompt) => !prompt.parametersIdentical).map((prompt) => prompt.label),
@@ -171,39 +150,25 @@ export function buildReport({ batches }: { batches: readonly Batch[] }): Reprodu
 
 function reportPrompt(label: string, runs: readonly ChatRun[]): PromptReport {
   const comparison = compareRuns(runs);
-  const succeeded = runs.filter((run) => run.error === null && run.content !== null);
-  const textOf = new Map(succeeded.map((run) => [run.index, run.content as string] as const));
-  const fingerprints: FingerprintOutputs[] = comparison.fingerprints.map((group) => ({
-    fingerprint: group.fingerprint,
-    count: group.count,
-    runIndexes: group.runIndexes,
-    distinctOutputs: new Set(group.runIndexes.map((index) => textOf.get(index))).size,
-  }));
+  const textOf = new Map(runs.filter(isSucceeded).map((run) => [run.index, run.content] as const));
+  const textsOf = (group: FingerprintGroup): Set<string | undefined> => new Set(group.runIndexes.map((index) => textOf.get(index)));
+  const fingerprints: FingerprintOutputs[] = comparison.fingerprints.map((group) => ({ ...group, distinctOutputs: textsOf(group).size }));
   // Between fingerprints: some run of one group and some run of another disagree.
   let differsBetweenFingerprints = false;
   for (const [position, group] of fingerprints.entries()) {
-    const texts = new Set(group.runIndexes.map((index) => textOf.get(index)));
+    const texts = textsOf(group);
     for (const other of fingerprints.slice(position + 1)) {
-      const otherTexts = new Set(other.runIndexes.map((index) => textOf.get(index)));
+      const otherTexts = textsOf(other);
       if (texts.size > 1 || otherTexts.size > 1 || [...texts][0] !== [...otherTexts][0]) differsBetweenFingerprints = true;
     }
   }
   return {
+    ...comparison,
     label,
-    runs: runs.length,
-    succeeded: comparison.succeeded,
-    failed: comparison.failed,
     allIdentical: comparison.failed === 0 && comparison.distinctOutputs.length === 1,
-    distinctOutputs: comparison.distinctOutputs,
-    mostCommonShare: comparison.identicalShare,
-    meanSimilarity: comparison.similarity.mean,
-    minimumSimilarity: comparison.similarity.minimum,
     fingerprints,
     differsWithinFingerprint: fingerprints.some((group) => group.distinctOutputs > 1),
     differsBetweenFingerprints,
-    parametersIdentical: comparison.parametersIdentical,
-    differingParameters: comparison.differingParameters,
-    comparison,
   };
 }
 
@@ -213,19 +178,16 @@ function promptLabel(prompt: SuitePrompt, position: number): string {
 
 function validatePrompts(prompts: unknown): asserts prompts is SuitePrompt[] {
   if (!Array.isArray(prompts) || prompts.length === 0) {
-    throw new InvalidParameterError("prompts", `Expected \`prompts\` to be a non-empty array of { label?, request }, got ${formatValue(prompts)}. Pass e.g. [{ label: "Mars", request: { model, user: "..." } }].`);
+    throw invalidParameter("prompts", "a non-empty array of { label?, request }", prompts, "Pass e.g. [{ label: \"Mars\", request: { model, user: \"...\" } }].");
   }
   prompts.forEach((prompt: unknown, position) => {
     const request = typeof prompt === "object" && prompt !== null ? (prompt as { request?: unknown }).request : undefined;
     if (typeof request !== "object" || request === null) {
-      throw new InvalidParameterError(
-        `prompts[${position}].request`,
-        `Expected \`prompts[${position}].request\` to be a request object, got ${formatValue(request)}. Write each prompt as { label, request: { model, user, ... } }.`,
-      );
+      throw invalidParameter(`prompts[${position}].request`, "a request object", request, "Write each prompt as { label, request: { model, user, ... } }.");
     }
     const label = (prompt as { label?: unknown }).label;
     if (label !== undefined && typeof label !== "string") {
-      throw new InvalidParameterError(`prompts[${position}].label`, `Expected \`prompts[${position}].label\` to be a string, got ${formatValue(label)}. Use a short name such as "Mars news", or leave it out.`);
+      throw invalidParameter(`prompts[${position}].label`, "a string", label, "Use a short name such as \"Mars news\", or leave it out.");
     }
   });
 }

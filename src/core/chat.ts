@@ -5,16 +5,12 @@
  */
 import { createHash } from "node:crypto";
 import OpenAI from "openai";
+import { DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, SEED_HEADER } from "./constants";
 import type { ChatMessage, ChatParameters, ChatRun, RunError, TokenLogprob } from "./types";
-import { NO_API_KEY } from "./client";
-import { InvalidParameterError, explainUnsupportedParameter, formatValue, validateChatParameters } from "./validate";
+import { NO_API_KEY } from "../client";
+import { explainUnsupportedParameter, validateChatParameters } from "./validate";
+import { EXIT_CODES, SeedlabError, ShownAs, formatValue, invalidParameter } from "./errors";
 
-/** The seed the local server reports it used, on every chat completion response. */
-export const SEED_HEADER = "x-seedlab-seed";
-/** Default `temperature` of {@link getChatResponse} (the guide's). */
-export const DEFAULT_TEMPERATURE = 0.7;
-/** Default `max_tokens` of {@link getChatResponse} (the guide's). */
-export const DEFAULT_MAX_TOKENS = 200;
 
 /**
  * One request as a caller writes it: `system` + `user`, or a `messages` array; any further Chat
@@ -50,7 +46,7 @@ export interface ChatOptions {
 }
 
 /** Thrown by {@link getChatResponse} when a request fails; `cause` is the SDK error, `run` the failed record. */
-export class ChatRequestError extends Error {
+export class ChatRequestError extends SeedlabError {
   override readonly name = "ChatRequestError";
   /** The failed run, with `error` set. */
   readonly run: ChatRun;
@@ -61,7 +57,7 @@ export class ChatRequestError extends Error {
    */
   constructor(run: ChatRun, cause: unknown) {
     const error = run.error as RunError;
-    super(`${error.type}${error.status === null ? "" : ` (HTTP ${error.status})`}: ${error.message}`, { cause });
+    super(`${error.type}${error.status === null ? "" : ` (HTTP ${error.status})`}: ${error.message}`, { exitCode: EXIT_CODES.failed, cause });
     this.run = run;
   }
 }
@@ -75,23 +71,21 @@ export class ChatRequestError extends Error {
  */
 export function buildChatParameters(request: ChatRequest): ChatParameters {
   if (typeof request !== "object" || request === null) {
-    throw new InvalidParameterError("request", `Expected \`request\` to be an object, got ${formatValue(request)}. Pass { model, system, user }.`);
+    throw invalidParameter("request", "an object", request, "Pass { model, system, user }.");
   }
   const { model, system, user, messages, seed, temperature = DEFAULT_TEMPERATURE, max_tokens, ...rest } = request;
   if (messages !== undefined && (system !== undefined || user !== undefined)) {
-    throw new InvalidParameterError(
-      "messages",
-      "Expected either `messages` or `system`/`user`, got both. Put the system prompt and the user prompt into `messages`, or drop `messages`.",
-    );
+    const fix = "Put the system prompt and the user prompt into `messages`, or drop `messages`.";
+    throw invalidParameter("messages", "given without `system`/`user`", new ShownAs("both"), fix);
   }
   if (messages === undefined && typeof user !== "string") {
-    throw new InvalidParameterError("user", `Expected \`user\` to be the prompt text, got ${formatValue(user)}. Pass user: "..." or a messages array.`);
+    throw invalidParameter("user", "the prompt text", user, "Pass user: \"...\" or a messages array.");
   }
   if (system !== undefined && typeof system !== "string") {
-    throw new InvalidParameterError("system", `Expected \`system\` to be a string, got ${formatValue(system)}. Pass the instructions as text, or leave it out.`);
+    throw invalidParameter("system", "a string", system, "Pass the instructions as text, or leave it out.");
   }
   if ("stream" in rest && rest.stream) {
-    throw new InvalidParameterError("stream", `Expected \`stream\` to be false or absent, got ${formatValue(rest.stream)}. seedlab records whole responses: leave \`stream\` out.`);
+    throw invalidParameter("stream", "false or absent", rest.stream, "seedlab records whole responses: leave `stream` out.");
   }
   delete rest.stream;
   const maxTokens = max_tokens === undefined ? (rest.max_completion_tokens === undefined ? DEFAULT_MAX_TOKENS : null) : max_tokens;

@@ -4,11 +4,13 @@
  * they fan out into one text per seed. `runSweep` sends the requests; `summarizeSweep` is pure.
  */
 import type OpenAI from "openai";
-import type { Batch, BatchProgress, ChatRun } from "./types";
-import { runRequests } from "./batch";
-import type { ChatRequest } from "./chat";
-import { compareRuns } from "./compare";
-import { InvalidParameterError, formatValue } from "./validate";
+import { DEFAULT_CONCURRENCY } from "../core/constants";
+import type { Batch, BatchProgress, ChatRun } from "../core/types";
+import { runRequests } from "../core/batch";
+import type { ChatRequest } from "../core/chat";
+import { isSucceeded, runsOf } from "../core/runs";
+import { compareRuns } from "./compare-runs";
+import { InvalidParameterError, ShownAs, invalidParameter } from "../core/errors";
 
 /** Options of {@link runSweep}. */
 export interface SweepOptions {
@@ -72,7 +74,7 @@ export interface Sweep {
  * @returns The batch of `seeds.length × temperatures.length` runs; pass it to {@link summarizeSweep}.
  * @throws {InvalidParameterError} For empty, repeated or invalid seeds or temperatures, or a bad request, before any request.
  */
-export async function runSweep({ client, request, seeds, temperatures, concurrency = 5, onProgress, signal }: SweepOptions): Promise<Batch> {
+export async function runSweep({ client, request, seeds, temperatures, concurrency = DEFAULT_CONCURRENCY, onProgress, signal }: SweepOptions): Promise<Batch> {
   validateList(seeds, "seeds", (value) => typeof value === "number" && Number.isSafeInteger(value), "whole numbers", "Use e.g. [1, 2, 3, 4].");
   validateList(temperatures, "temperatures", (value) => typeof value === "number" && value >= 0 && value <= 2, "numbers from 0 to 2", "Use e.g. [0, 0.7, 1.2].");
   const requests: ChatRequest[] = [];
@@ -91,16 +93,18 @@ export async function runSweep({ client, request, seeds, temperatures, concurren
  * @throws {InvalidParameterError} When there are no runs, a run sent no seed or no temperature, or two runs share a seed and temperature.
  */
 export function summarizeSweep({ batch }: { batch: Batch | readonly ChatRun[] }): Sweep {
-  const runs = [...(Array.isArray(batch) ? (batch as readonly ChatRun[]) : (batch as Batch).runs)].sort((a, b) => a.index - b.index);
+  const runs = runsOf(batch);
   if (runs.length === 0) {
-    throw new InvalidParameterError("batch", "Expected `batch` to hold at least one run, got none. Pass the result of runSweep(...).");
+    throw invalidParameter("batch", "a batch of at least one run", new ShownAs("none"), "Pass the result of runSweep(...).");
   }
   const cellsByKey = new Map<string, ChatRun>();
   for (const run of runs) {
     const { seed, temperature } = run.parameters;
     if (typeof seed !== "number" || typeof temperature !== "number") {
       const missing = typeof seed !== "number" ? "seed" : "temperature";
-      throw new InvalidParameterError(`run ${run.index}.parameters.${missing}`, `Expected every run of a sweep to send a \`${missing}\`, but run ${run.index} sent ${formatValue(run.parameters[missing])}. Use runSweep(...), which sets both.`);
+      const parameter = `run ${run.index}.parameters.${missing}`;
+      const expectation = "set (every run of a sweep sends a `seed` and a `temperature`)";
+      throw invalidParameter(parameter, expectation, run.parameters[missing], "Use runSweep(...), which sets both.");
     }
     const key = `${temperature}|${seed}`;
     if (cellsByKey.has(key)) {
@@ -119,7 +123,7 @@ export function summarizeSweep({ batch }: { batch: Batch | readonly ChatRun[] })
       if (run === undefined) continue;
       rowRuns.push(run);
       let outputNumber: number | null = null;
-      if (run.error === null && run.content !== null) {
+      if (isSucceeded(run)) {
         outputNumber = outputs.indexOf(run.content);
         if (outputNumber === -1) outputNumber = outputs.push(run.content) - 1;
       }
@@ -131,7 +135,7 @@ export function summarizeSweep({ batch }: { batch: Batch | readonly ChatRun[] })
       cells,
       failed: comparison.failed,
       distinctOutputs: comparison.distinctOutputs.length,
-      mostCommonShare: comparison.identicalShare,
+      mostCommonShare: comparison.mostCommonShare,
       meanSimilarity: comparison.similarity.mean,
       collapsed: comparison.failed === 0 && comparison.distinctOutputs.length === 1,
     };
@@ -139,16 +143,16 @@ export function summarizeSweep({ batch }: { batch: Batch | readonly ChatRun[] })
   return { seeds, temperatures, outputs, rows };
 }
 
-function validateList(values: unknown, parameter: string, valid: (value: unknown) => boolean, expected: string, fix: string): void {
+function validateList(values: unknown, parameter: string, valid: (value: unknown) => boolean, kind: string, fix: string): void {
   if (!Array.isArray(values) || values.length === 0) {
-    throw new InvalidParameterError(parameter, `Expected \`${parameter}\` to be a non-empty array of ${expected}, got ${formatValue(values)}. ${fix}`);
+    throw invalidParameter(parameter, `a non-empty array of ${kind}`, values, fix);
   }
   values.forEach((value: unknown, position) => {
     if (!valid(value)) {
-      throw new InvalidParameterError(`${parameter}[${position}]`, `Expected \`${parameter}[${position}]\` to be one of ${expected}, got ${formatValue(value)}. ${fix}`);
+      throw invalidParameter(`${parameter}[${position}]`, `one of ${kind}`, value, fix);
     }
   });
   if (new Set(values).size !== values.length) {
-    throw new InvalidParameterError(parameter, `Expected \`${parameter}\` to hold distinct values, got ${formatValue(values)}. Remove the repeated ones.`);
+    throw invalidParameter(parameter, "a list of distinct values", values, "Remove the repeated ones.");
   }
 }

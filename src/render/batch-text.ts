@@ -2,11 +2,11 @@
  * Terminal versions of the tables: plain text by default, ANSI colours only when asked
  * (see `shouldUseColor`). The reference run is shown whole; the others as "identical" or as a diff.
  */
-import type { Batch, ChatRun } from "./types";
-import { compareRuns, type Comparison } from "./compare";
-import { renderDiffText, type DiffGranularity } from "./render-diff";
-import { findReference } from "./render-html";
-import { renderVerdict } from "./render-verdict";
+import type { Batch, ChatRun } from "../core/types";
+import { compareRuns, type Comparison } from "../analysis/compare-runs";
+import { renderDiffText, type DiffGranularity } from "./text-diff";
+import { findReference, isBatch, isSucceeded, runsOf } from "../core/runs";
+import { renderVerdict } from "./verdict";
 
 /** Options of the text renderers. */
 export interface TextRenderOptions {
@@ -18,9 +18,14 @@ export interface TextRenderOptions {
 
 const indent = (text: string, prefix = "    "): string => text.split("\n").map((line) => prefix + line).join("\n");
 const number = (value: number | null): string => (value === null ? "—" : String(value));
-const fingerprint = (run: ChatRun): string => (run.error !== null ? "—" : run.systemFingerprint ?? "none");
-const errorLine = (run: ChatRun): string =>
-  run.error === null ? "" : `FAILED ${run.error.type}${run.error.status === null ? "" : ` (HTTP ${run.error.status})`}: ${run.error.message}`;
+const fingerprint = (run: ChatRun): string => (isSucceeded(run) ? run.systemFingerprint ?? "none" : "—");
+const metaLine = (run: ChatRun): string =>
+  `fingerprint ${fingerprint(run)} · prompt tokens ${number(run.promptTokens)} · completion tokens ${number(run.completionTokens)}`;
+const errorLine = (run: ChatRun): string => {
+  const error = run.error;
+  if (error === null) return "FAILED: the response had no content";
+  return `FAILED ${error.type}${error.status === null ? "" : ` (HTTP ${error.status})`}: ${error.message}`;
+};
 
 /**
  * One response for a terminal: a metadata line (fingerprint, prompt and completion tokens), then the
@@ -30,8 +35,7 @@ const errorLine = (run: ChatRun): string =>
  * @returns Text without a trailing newline.
  */
 export function renderRunText(run: ChatRun, _options: TextRenderOptions = {}): string {
-  const meta = `fingerprint ${fingerprint(run)} · prompt tokens ${number(run.promptTokens)} · completion tokens ${number(run.completionTokens)}`;
-  return `${meta}\n${indent(run.error === null ? run.content ?? "" : errorLine(run))}`;
+  return `${metaLine(run)}\n${indent(isSucceeded(run) ? run.content : errorLine(run))}`;
 }
 
 /**
@@ -46,16 +50,16 @@ export function renderBatchText(
   batch: Batch | readonly ChatRun[],
   { color = false, granularity = "word", referenceIndex, comparison }: TextRenderOptions & { referenceIndex?: number; comparison?: Comparison } = {},
 ): string {
-  const runs = [...(Array.isArray(batch) ? batch : (batch as Batch).runs)].sort((a, b) => a.index - b.index);
+  const runs = runsOf(batch);
   const reference = findReference(runs, referenceIndex);
   const verdict = renderVerdict(comparison ?? compareRuns(runs));
-  const lines = [Array.isArray(batch) ? verdict : `${(batch as Batch).label} — ${verdict}`];
+  const lines = [isBatch(batch) ? `${batch.label} — ${verdict}` : verdict];
   for (const run of runs) {
-    lines.push(`#${run.index}  fingerprint ${fingerprint(run)} · prompt tokens ${number(run.promptTokens)} · completion tokens ${number(run.completionTokens)}`);
-    if (run.error !== null) lines.push(indent(errorLine(run)));
-    else if (reference === null || run.index === reference.index) lines.push(indent(run.content ?? ""));
+    lines.push(`#${run.index}  ${metaLine(run)}`);
+    if (!isSucceeded(run)) lines.push(indent(errorLine(run)));
+    else if (reference === null || run.index === reference.index) lines.push(indent(run.content));
     else if (run.content === reference.content) lines.push(indent(`(identical to run #${reference.index})`));
-    else lines.push(indent(renderDiffText(reference.content ?? "", run.content ?? "", { color, granularity })));
+    else lines.push(indent(renderDiffText(reference.content, run.content, { color, granularity })));
   }
   return lines.join("\n");
 }

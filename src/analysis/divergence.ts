@@ -5,8 +5,9 @@
  * A text generated token by token follows the same path until one token differs; after that, the
  * rest is conditioned on a different prefix, so the first divergence is where to look.
  */
-import type { Batch, ChatRun, TokenLogprob } from "./types";
-import { InvalidParameterError, formatValue } from "./validate";
+import type { Batch, ChatRun, TokenLogprob } from "../core/types";
+import { InvalidParameterError, ShownAs, formatValue, invalidParameter } from "../core/errors";
+import { isSucceeded, runsOf, type SucceededRun } from "../core/runs";
 
 /** What a divergence position counts: completion tokens (from logprobs) or characters of the text. */
 export type DivergenceUnit = "token" | "character";
@@ -91,27 +92,23 @@ export interface DivergenceOptions {
  * @throws {InvalidParameterError} When either run failed, or `unit` is `token` and a run has no usable logprobs.
  */
 export function findDivergence({ reference, run, unit = "auto", contextCharacters = 40 }: DivergenceOptions): Divergence | null {
-  for (const [name, value] of [["reference", reference], ["run", run]] as const) {
-    if (typeof value !== "object" || value === null || value.error !== null || value.content === null) {
-      throw new InvalidParameterError(name, `Expected \`${name}\` to be a successful run, got ${describeRun(value)}. Compare only runs without \`error\`.`);
-    }
-  }
+  if (!isSucceededRun(reference)) throw notSucceeded("reference", reference);
+  if (!isSucceededRun(run)) throw notSucceeded("run", run);
   if (unit !== "auto" && unit !== "token" && unit !== "character") {
-    throw new InvalidParameterError("unit", `Expected \`unit\` to be "auto", "token" or "character", got ${formatValue(unit)}. Use "auto" to count tokens when logprobs allow it.`);
+    throw invalidParameter("unit", '"auto", "token" or "character"', unit, 'Use "auto" to count tokens when logprobs allow it.');
   }
   if (!Number.isSafeInteger(contextCharacters) || contextCharacters < 0) {
-    throw new InvalidParameterError("contextCharacters", `Expected \`contextCharacters\` to be an integer from 0 and up, got ${formatValue(contextCharacters)}. Use e.g. 40.`);
+    throw invalidParameter("contextCharacters", "an integer from 0 and up", contextCharacters, "Use e.g. 40.");
   }
-  const referenceText = reference.content as string;
-  const runText = run.content as string;
+  const referenceText = reference.content;
+  const runText = run.content;
   if (referenceText === runText) return null;
   const tokensUsable = hasSpellingTokens(reference) && hasSpellingTokens(run);
   if (unit === "token" && !tokensUsable) {
     const culprit = hasSpellingTokens(reference) ? run : reference;
-    throw new InvalidParameterError(
-      "unit",
-      `Expected runs with logprobs for \`unit\` "token", but run ${culprit.index} ${culprit.logprobs === null ? "has none" : "has tokens that do not spell its text"}. Request logprobs: true, or use unit "character".`,
-    );
+    const problem = culprit.logprobs === null ? "has none" : "has tokens that do not spell its text";
+    const fix = 'Request logprobs: true, or use unit "character".';
+    throw invalidParameter("unit", '"token" only for runs with logprobs', new ShownAs(`"token", but run ${culprit.index} ${problem}`), fix);
   }
   const useTokens = unit === "token" || (unit === "auto" && tokensUsable);
 
@@ -167,18 +164,15 @@ export interface BatchDivergenceOptions {
  * @throws {InvalidParameterError} When `referenceIndex` names no successful run, or `unit` is `token` and a run lacks logprobs.
  */
 export function findBatchDivergences({ batch, referenceIndex, unit = "auto", contextCharacters = 40 }: BatchDivergenceOptions): BatchDivergence {
-  const runs = [...(Array.isArray(batch) ? (batch as readonly ChatRun[]) : (batch as Batch).runs)].sort((a, b) => a.index - b.index);
-  const succeeded = runs.filter((run) => run.error === null && run.content !== null);
-  const failedIndexes = runs.filter((run) => !succeeded.includes(run)).map((run) => run.index);
-  let reference: ChatRun | undefined;
+  const runs = runsOf(batch);
+  const succeeded = runs.filter(isSucceeded);
+  const failedIndexes = runs.filter((run) => !isSucceeded(run)).map((run) => run.index);
+  let reference: SucceededRun | undefined;
   if (referenceIndex === undefined) reference = succeeded[0];
   else {
     reference = succeeded.find((run) => run.index === referenceIndex);
     if (reference === undefined) {
-      throw new InvalidParameterError(
-        "referenceIndex",
-        `Expected \`referenceIndex\` to be the index of a successful run (${succeeded.map((run) => run.index).join(", ") || "none"}), got ${formatValue(referenceIndex)}. Leave it out to use the first successful run.`,
-      );
+      throw invalidParameter("referenceIndex", `the index of a successful run (${succeeded.map((run) => run.index).join(", ") || "none"})`, referenceIndex, "Leave it out to use the first successful run.");
     }
   }
   if (reference === undefined) {
@@ -242,10 +236,10 @@ export interface MarginOptions {
  */
 export function computeMargins({ run, fragileBelow = 0.1 }: MarginOptions): TokenMargin[] {
   if (typeof run !== "object" || run === null || run.error !== null || run.logprobs === null) {
-    throw new InvalidParameterError("run", `Expected \`run\` to be a successful run with logprobs, got ${describeRun(run)}. Send the request with logprobs: true and top_logprobs: 5.`);
+    throw invalidParameter("run", "a successful run with logprobs", new ShownAs(describeRun(run)), "Send the request with logprobs: true and top_logprobs: 5.");
   }
   if (typeof fragileBelow !== "number" || !(fragileBelow > 0 && fragileBelow <= 1)) {
-    throw new InvalidParameterError("fragileBelow", `Expected \`fragileBelow\` to be a probability above 0 and at most 1, got ${formatValue(fragileBelow)}. Use e.g. 0.1.`);
+    throw invalidParameter("fragileBelow", "a probability above 0 and at most 1", fragileBelow, "Use e.g. 0.1.");
   }
   return run.logprobs.map((entry, position) => {
     const ranked = [...entry.topLogprobs].sort((a, b) => b.logprob - a.logprob);
@@ -295,6 +289,15 @@ function commonPrefixLength(a: string, b: string): number {
 function median(sorted: readonly number[]): number {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/** A run passed in from any caller (tslab cells are not type-checked strictly): an object that succeeded. */
+function isSucceededRun(run: unknown): run is SucceededRun {
+  return typeof run === "object" && run !== null && isSucceeded(run as ChatRun);
+}
+
+function notSucceeded(name: string, run: unknown): InvalidParameterError {
+  return invalidParameter(name, "a successful run", new ShownAs(describeRun(run)), "Compare only runs without `error`.");
 }
 
 function describeRun(run: unknown): string {

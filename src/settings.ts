@@ -6,7 +6,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse } from "dotenv";
-import { BACKEND_KINDS, InvalidParameterError, formatValue, validateBackendKind, validateBaseURL, type BackendKind } from "./validate";
+import { DEFAULT_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from "./core/constants";
+import { BACKEND_KINDS, validateBackendKind, validateBaseURL, type BackendKind } from "./core/validate";
+import { InvalidParameterError, ShownAs, formatValue, invalidParameter } from "./core/errors";
 
 /** The default OpenAI model: a current one that accepts `seed` and `temperature`. */
 export const DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
@@ -14,12 +16,6 @@ export const DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
 export const DEFAULT_LOCAL_MODEL = "stories260K";
 /** The OpenAI API base URL used for the `openai` backend. */
 export const OPENAI_API_BASE_URL = "https://api.openai.com/v1";
-/** Default per-attempt request timeout, in milliseconds. */
-export const DEFAULT_TIMEOUT_MS = 60_000;
-/** Default number of retries after a failed attempt (the SDK's own default). */
-export const DEFAULT_MAX_RETRIES = 2;
-/** Default number of requests in flight at once in a batch. */
-export const DEFAULT_CONCURRENCY = 5;
 
 /** The environment variables seedlab reads. */
 export const SETTING_NAMES = [
@@ -93,9 +89,11 @@ export function loadSettings({ env = process.env, envFile = resolve(process.cwd(
   const apiKey = values.OPENAI_API_KEY ?? null;
   if (apiKey !== null && /\s/.test(apiKey)) {
     // The key's value is never shown, not even in part.
-    throw new InvalidParameterError(
+    throw invalidParameter(
       "OPENAI_API_KEY",
-      "Expected `OPENAI_API_KEY` to be a key without spaces or line breaks, got a value (hidden) that contains whitespace. Copy the key again from https://platform.openai.com/api-keys, on one line.",
+      "a key without spaces or line breaks",
+      new ShownAs("a value (hidden) that contains whitespace"),
+      "Copy the key again from https://platform.openai.com/api-keys, on one line.",
     );
   }
 
@@ -109,17 +107,13 @@ export function loadSettings({ env = process.env, envFile = resolve(process.cwd(
   validateBackendKind(backendName, "SEEDLAB_BACKEND");
   const backend: BackendKind = backendName;
 
+  const missing = (name: SettingName, fix: string): InvalidParameterError =>
+    invalidParameter(name, `set because \`SEEDLAB_BACKEND\` is "${backend}"`, new ShownAs("nothing"), fix);
   if (backend === "openai" && apiKey === null) {
-    throw new InvalidParameterError(
-      "OPENAI_API_KEY",
-      'Expected `OPENAI_API_KEY` to be set because `SEEDLAB_BACKEND` is "openai", got nothing. Put OPENAI_API_KEY=... in .env, or set SEEDLAB_BACKEND=local to use the embedded model.',
-    );
+    throw missing("OPENAI_API_KEY", "Put OPENAI_API_KEY=... in .env, or set SEEDLAB_BACKEND=local to use the embedded model.");
   }
   if (backend === "compatible" && baseURLSetting === null) {
-    throw new InvalidParameterError(
-      "OPENAI_BASE_URL",
-      'Expected `OPENAI_BASE_URL` to be set because `SEEDLAB_BACKEND` is "compatible", got nothing. Set it to the server\'s base URL, e.g. OPENAI_BASE_URL=http://localhost:11434/v1 for Ollama.',
-    );
+    throw missing("OPENAI_BASE_URL", "Set it to the server's base URL, e.g. OPENAI_BASE_URL=http://localhost:11434/v1 for Ollama.");
   }
 
   const model = values.SEEDLAB_MODEL ?? (backend === "compatible" ? null : backend === "openai" ? DEFAULT_OPENAI_MODEL : DEFAULT_LOCAL_MODEL);
@@ -145,9 +139,11 @@ function readInteger(
   if (text === undefined) return fallback;
   const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < minimum) {
-    throw new InvalidParameterError(
+    throw invalidParameter(
       name,
-      `Expected \`${name}\` to be a whole number of ${unit} from ${minimum} and up, got ${formatValue(text)}. Set e.g. ${name}=${example}, or remove it for the default (${fallback}).`,
+      `a whole number of ${unit} from ${minimum} and up`,
+      text,
+      `Set e.g. ${name}=${example}, or remove it for the default (${fallback}).`,
     );
   }
   return value;

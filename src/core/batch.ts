@@ -3,9 +3,12 @@
  * on its run: a batch never throws for a failed request and never drops one.
  */
 import type OpenAI from "openai";
+import { DEFAULT_CONCURRENCY, DEFAULT_RUNS } from "./constants";
 import type { Batch, BatchProgress, ChatParameters, ChatRun } from "./types";
+import { isSucceeded } from "./runs";
 import { buildChatParameters, failedRun, hashParameters, sendChat, type ChatRequest } from "./chat";
-import { InvalidParameterError, formatValue, validateBatchOptions } from "./validate";
+import { validateBatchOptions } from "./validate";
+import { invalidParameter } from "./errors";
 
 /** Options shared by {@link runBatch} and {@link runRequests}. */
 export interface BatchOptions {
@@ -34,8 +37,8 @@ export interface BatchOptions {
  */
 export async function runBatch({
   request,
-  runs = 5,
-  concurrency = 5,
+  runs = DEFAULT_RUNS,
+  concurrency = DEFAULT_CONCURRENCY,
   indexes,
   ...options
 }: BatchOptions & { request: ChatRequest; runs?: number; indexes?: readonly number[] }): Promise<Batch> {
@@ -49,15 +52,12 @@ export async function runBatch({
 function validateIndexes(indexes: unknown, runs: number): void {
   const fix = `Pass distinct run indexes from 0 to ${runs - 1}, or leave \`indexes\` out to send all ${runs} runs.`;
   if (!Array.isArray(indexes)) {
-    throw new InvalidParameterError("indexes", `Expected \`indexes\` to be an array of run indexes, got ${formatValue(indexes)}. ${fix}`);
+    throw invalidParameter("indexes", "an array of run indexes", indexes, fix);
   }
   const seen = new Set<number>();
   indexes.forEach((index: unknown, position) => {
     if (typeof index !== "number" || !Number.isSafeInteger(index) || index < 0 || index >= runs || seen.has(index)) {
-      throw new InvalidParameterError(
-        `indexes[${position}]`,
-        `Expected \`indexes[${position}]\` to be a run index from 0 to ${runs - 1} not listed before, got ${formatValue(index)}. ${fix}`,
-      );
+      throw invalidParameter(`indexes[${position}]`, `a run index from 0 to ${runs - 1} not listed before`, index, fix);
     }
     seen.add(index);
   });
@@ -69,7 +69,7 @@ function validateIndexes(indexes: unknown, runs: number): void {
  * @returns The batch, runs in the order of `requests`.
  * @throws {InvalidParameterError} For any bad request or option, before any request is sent.
  */
-export async function runRequests({ requests, concurrency = 5, ...options }: BatchOptions & { requests: ChatRequest[] }): Promise<Batch> {
+export async function runRequests({ requests, concurrency = DEFAULT_CONCURRENCY, ...options }: BatchOptions & { requests: ChatRequest[] }): Promise<Batch> {
   validateBatchOptions({ runs: Array.isArray(requests) ? requests.length : requests, concurrency });
   const parameters = requests.map((request) => buildChatParameters(request));
   return runPool(parameters, { concurrency, ...options });
@@ -102,7 +102,7 @@ async function runPool(
   const record = (run: ChatRun, position: number): void => {
     runs[position] = run;
     finished += 1;
-    if (run.error !== null) failed += 1;
+    if (!isSucceeded(run)) failed += 1;
     if (onProgress === undefined || progressError !== null) return;
     try {
       onProgress({ finished, failed, total, run });

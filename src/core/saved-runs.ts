@@ -8,14 +8,16 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as nodePath from "node:path";
+import { DEFAULT_CONCURRENCY, DEFAULT_RUNS } from "./constants";
 import type { Batch, BatchProgress, ChatRun } from "./types";
 import { buildChatParameters, hashParameters, redactSecrets, type ChatRequest } from "./chat";
 import { runBatch, type BatchOptions } from "./batch";
-import { NO_API_KEY } from "./client";
-import { InvalidParameterError, formatValue, validateBatchOptions } from "./validate";
+import { NO_API_KEY } from "../client";
+import { validateBatchOptions } from "./validate";
+import { EXIT_CODES, SeedlabError, formatValue, invalidParameter } from "./errors";
 
-/** Thrown when a saved-runs file cannot be used: a bad line, or runs of another request. */
-export class SavedRunsError extends Error {
+/** Thrown when a saved-runs file cannot be used: a bad line, or runs of another request (exit code 2). */
+export class SavedRunsError extends SeedlabError {
   override readonly name = "SavedRunsError";
   /** The file at fault. */
   readonly path: string;
@@ -26,7 +28,7 @@ export class SavedRunsError extends Error {
    * @param options `path`, `line` (null for the whole file), `message` (already naming both and the fix).
    */
   constructor({ path: file, line, message }: { path: string; line: number | null; message: string }) {
-    super(message);
+    super(message, { exitCode: EXIT_CODES.usage });
     this.path = file;
     this.line = line;
   }
@@ -123,7 +125,7 @@ export type SavedBatchOptions = BatchOptions & {
  * @throws {InvalidParameterError} For bad input, before anything is sent.
  * @throws {SavedRunsError} When the file holds a bad line or runs of a different request; nothing is sent.
  */
-export async function runSavedBatch({ path: file, request, runs = 5, concurrency = 5, onProgress, ...options }: SavedBatchOptions): Promise<Batch & { resumed: number }> {
+export async function runSavedBatch({ path: file, request, runs = DEFAULT_RUNS, concurrency = DEFAULT_CONCURRENCY, onProgress, ...options }: SavedBatchOptions): Promise<Batch & { resumed: number }> {
   validatePath(file);
   validateBatchOptions({ runs, concurrency });
   const parameters = buildChatParameters(request);
@@ -167,7 +169,7 @@ export async function runSavedBatch({ path: file, request, runs = 5, concurrency
 
 function validatePath(file: unknown): asserts file is string {
   if (typeof file !== "string" || file.trim() === "") {
-    throw new InvalidParameterError("path", `Expected \`path\` to be a file path, got ${formatValue(file)}. Use e.g. "out/runs/seed-123.jsonl".`);
+    throw invalidParameter("path", "a file path", file, "Use e.g. \"out/runs/seed-123.jsonl\".");
   }
 }
 

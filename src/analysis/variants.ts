@@ -3,10 +3,13 @@
  * baseline: the "keep every parameter constant" consideration, measured.
  */
 import type OpenAI from "openai";
-import type { ChatRun } from "./types";
-import type { ChatRequest } from "./chat";
-import { runRequests } from "./batch";
-import { wordSimilarity } from "./compare";
+import { DEFAULT_CONCURRENCY } from "../core/constants";
+import type { ChatRun } from "../core/types";
+import type { ChatRequest } from "../core/chat";
+import { runRequests } from "../core/batch";
+import { SeedlabError } from "../core/errors";
+import { isSucceeded } from "../core/runs";
+import { wordSimilarity } from "./compare-runs";
 
 /** A change to the baseline request, with a label that says what changed. */
 export interface Variant {
@@ -45,7 +48,7 @@ export async function runVariants({
   client,
   baseline,
   variants,
-  concurrency = 5,
+  concurrency = DEFAULT_CONCURRENCY,
 }: {
   client: OpenAI;
   baseline: ChatRequest;
@@ -55,16 +58,16 @@ export async function runVariants({
   const requests: ChatRequest[] = [baseline, ...variants.map((variant) => ({ ...baseline, ...variant.change }) as ChatRequest)];
   const batch = await runRequests({ client, requests, concurrency, label: "baseline and variants" });
   const [baselineRun, ...variantRuns] = batch.runs;
-  if (baselineRun === undefined) throw new Error("runRequests returned no run for the baseline.");
+  if (baselineRun === undefined) throw new SeedlabError("runRequests returned no run for the baseline.");
   const outcomes = variants.map((variant, position): VariantOutcome => {
     const run = variantRuns[position] as ChatRun;
-    const comparable = baselineRun.content !== null && run.content !== null;
+    const comparable = isSucceeded(baselineRun) && isSucceeded(run);
     return {
       label: variant.label,
       change: variant.change,
       run,
       identicalToBaseline: comparable && run.content === baselineRun.content,
-      similarityToBaseline: comparable ? wordSimilarity(baselineRun.content as string, run.content as string) : null,
+      similarityToBaseline: comparable ? wordSimilarity(baselineRun.content, run.content) : null,
     };
   });
   return { baseline: baselineRun, outcomes };
