@@ -72,17 +72,18 @@ async function onlyServedModel(client: OpenAI, baseURL: string): Promise<string>
     const reason = error instanceof Error ? error.message : String(error);
     throw invalidParameter(
       "SEEDLAB_MODEL",
-      `set, or the server at ${formatValue(baseURL)} to list its models at GET /models; listing them failed (${reason})`,
+      "set",
       new ShownAs("nothing"),
-      "Set SEEDLAB_MODEL (`--model` on the command line) to a model that server serves, e.g. SEEDLAB_MODEL=llama3.2 for Ollama.",
+      `The server at ${formatValue(baseURL)} was asked for its models at GET /models: listing them failed (${reason}). ` +
+        "Set SEEDLAB_MODEL (`--model` on the command line) to a model that server serves, e.g. SEEDLAB_MODEL=llama3.2 for Ollama.",
     );
   }
   if (ids.length === 1) return ids[0] as string;
   const listed = ids.length === 0 ? "lists no models" : `serves ${ids.length} models: ${ids.map((id) => formatValue(id)).join(", ")}`;
   throw invalidParameter(
     "SEEDLAB_MODEL",
-    `set: the OpenAI-compatible server at ${formatValue(baseURL)} ${listed}`,
+    "set",
     new ShownAs("nothing"),
-    `Set SEEDLAB_MODEL (\`--model\` on the command line) to ${ids.length === 0 ? "a model it serves" : "one of them"}.`,
+    `The OpenAI-compatible server at ${formatValue(baseURL)} ${listed}. Set SEEDLAB_MODEL (\`--model\` on the command line) to ${ids.length === 0 ? "a model it serves" : "one of them"}.`,
   );
 }
