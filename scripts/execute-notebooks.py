@@ -1,10 +1,10 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Executes notebooks on the tslab kernel, headless, and writes executed copies and HTML exports.
 
-Usage: /usr/bin/python3 scripts/execute-notebooks.py --output-dir out notebooks/01-....ipynb ...
+Usage: PYTHON scripts/execute-notebooks.py --output-dir out notebooks/01-....ipynb ...
 
-Runs on Debian's Python (/usr/bin/python3), which has nbclient and nbconvert; the pyenv python3 first
-on PATH does not. Prints one JSON line per notebook:
+PYTHON is any Python that imports nbformat, nbclient and nbconvert: scripts/run-notebooks.ts finds one
+(SEEDLAB_PYTHON, python3, python, py -3, the Python of the `jupyter` command). Prints one JSON line per notebook:
   {"notebook", "ok", "cells", "seconds", "executed", "html", "failedCell", "message"}
 and exits 1 when any notebook failed.
 
@@ -43,7 +43,7 @@ def execute(path, output_dir, timeout):
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
-        kernel_name="tslab",
+        kernel_name="seedlab",
         timeout=timeout,
         allow_errors=False,
         resources={"metadata": {"path": ROOT}},

@@ -12,7 +12,7 @@ function run(command, args) {
 }
 
 try {
-  ensureJupyter();
+  ensureJupyter({ need: "executor" });
 } catch (error) {
   console.error(`seedlab: ${error.message}`);
   process.exit(1);

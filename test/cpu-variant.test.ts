@@ -7,8 +7,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import OpenAI from "openai";
-import { describeSettings, loadSettings } from "../src/config";
-import { compareCpuVariants } from "../src/cpu-variants";
+import { openBackend } from "../src/backend";
+import { runOnTwoConfigurations } from "../src/analysis/configurations";
+import { describeSettings, loadSettings } from "../src/settings";
 import {
   detectCpuFeatures,
   findBinaryPackage,
@@ -219,19 +220,20 @@ test("portable: the same fingerprint whatever CPU features the machine reports; 
   assert.ok(!Object.keys(inputs).some((key) => /feature|systemInfo|flags/i.test(key)), `no CPU feature string among ${Object.keys(inputs).join(", ")}`);
 });
 
-test("compareCpuVariants: the same requests on two variants, each in its own server; bad settings refused before any server starts", { skip: installedPackage === null || process.arch !== "x64" }, async () => {
-  const requests = [100, 101, 102].map((seed) => ({ model: "", messages: MESSAGES, seed, temperature: 0.7, max_tokens: 120 }));
-  await assert.rejects(compareCpuVariants({ requests, variants: ["x64"] }), /at least two CPU variant settings/);
-  await assert.rejects(compareCpuVariants({ requests: [], variants: ["x64", "haswell"] }), /non-empty array/);
-  await assert.rejects(compareCpuVariants({ requests, variants: ["x64", "avx9000"] }), /got "avx9000"/);
-  const result = await compareCpuVariants({ requests, variants: ["x64", "x64"] });
-  assert.equal(result.sameVariant, true);
-  assert.deepEqual(result.changed, [], "one variant in two processes: the same texts");
-  assert.equal(result.identical, 3);
-  assert.equal(result.variants[0]?.fingerprint, result.variants[1]?.fingerprint);
-  assert.equal(result.variants[0]?.batch.label, "CPU variant x64");
-  assert.equal(result.variants[0]?.batch.runs.length, 3);
-  if (fingerprints.has("x64")) assert.equal(result.variants[0]?.fingerprint, fingerprints.get("x64"));
+test("runOnTwoConfigurations: the open backend (portable) and a second server on another CPU variant", { skip: installedPackage === null || process.arch !== "x64" || autoExpected === null }, async () => {
+  const settings = loadSettings({ env: { SEEDLAB_BACKEND: "local" }, envFile: "/nonexistent/.env" });
+  const backend = await openBackend(settings);
+  try {
+    const requests = [100, 101, 102].map((seed) => ({ model: backend.model, messages: MESSAGES, seed, temperature: 0.7, max_tokens: 120 }));
+    const result = await runOnTwoConfigurations({ backend, settings, second: { cpuVariant: "auto" }, requests, labels: ["portable (x64)", `auto (${autoExpected})`] });
+    const fingerprintsOf = (runs: Array<{ systemFingerprint?: string | null }>) => [...new Set(runs.map((run) => run.systemFingerprint))];
+    assert.equal(result.first.runs.length, 3);
+    if (fingerprints.has("x64")) assert.deepEqual(fingerprintsOf(result.first.runs), [fingerprints.get("x64")]);
+    if (fingerprints.has(autoExpected!)) assert.deepEqual(fingerprintsOf(result.second.runs), [fingerprints.get(autoExpected!)]);
+    for (const position of result.changedRequests) assert.notEqual(result.first.runs[position]?.content, result.second.runs[position]?.content);
+  } finally {
+    await backend.close();
+  }
 });
 
 test("the settings display shows the setting and the variant it resolves to here", { skip: installedPackage === null || process.arch !== "x64" }, () => {

@@ -1,14 +1,16 @@
 /**
  * `seedlab serve`: the local model behind the project's OpenAI-compatible server, in this process,
- * until Ctrl+C (`npm run serve` runs this). The server is src/local/serve.ts's, with the command
+ * until Ctrl+C (`npm run serve` runs this). The server is src/local/serve.ts's; its flags are parsed here only, with the command
  * line's flag handling, help and settings from `.env`.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "dotenv";
-import { describeEngineVariant, serve, type ServeOptions } from "../local/serve";
+import { describeEngineVariant, serve } from "../local/serve";
 import { detectCpuFeatures, findBinaryPackage, resolveCpuVariant } from "../local/cpu-variant";
-import { EXIT_CODES, parseCommandLine, readInteger, renderHelp, stringFlag, UsageError, usageLine, type CommandSpec } from "./args";
+import type { LocalServerOptions } from "../local/start";
+import { parseCommandOrHelp, readInteger, stringFlag, UsageError, usageLine, type CommandSpec } from "./args";
+import { EXIT_CODES } from "../core/errors";
 import type { CommandContext } from "./context";
 
 /** The `serve` command's flags and help. */
@@ -41,7 +43,7 @@ export const SERVE_COMMAND: CommandSpec = {
   ].join("\n"),
 };
 
-const RANGES: Array<[flag: string, key: keyof ServeOptions, minimum: number, maximum: number, fix: string]> = [
+const RANGES: Array<[flag: string, key: keyof LocalServerOptions, minimum: number, maximum: number, fix: string]> = [
   ["port", "port", 0, 65535, "Use e.g. 8080, or 0 for a free port."],
   ["batch-size", "batchSize", 1, 65536, "Use 512 (the default); 1 changes outputs."],
   ["threads", "threads", 1, 256, "Use 1 (the default)."],
@@ -58,12 +60,10 @@ const RANGES: Array<[flag: string, key: keyof ServeOptions, minimum: number, max
  */
 export async function serveCommand(args: readonly string[], context: CommandContext): Promise<number> {
   const spec = SERVE_COMMAND;
-  const { values, help } = parseCommandLine(spec, args);
-  if (help) {
-    context.stdout.write(renderHelp(spec));
-    return EXIT_CODES.ok;
-  }
-  const options: ServeOptions = {};
+  const parsed = parseCommandOrHelp(spec, args, context.stdout);
+  if (parsed === null) return EXIT_CODES.ok;
+  const { values } = parsed;
+  const options: LocalServerOptions = {};
   for (const [flag, key, minimum, maximum, fix] of RANGES) {
     const text = stringFlag(values, flag);
     if (text !== undefined) (options as Record<string, number>)[key] = readInteger(`--${flag}`, text, { minimum, maximum, fix, spec });

@@ -394,6 +394,41 @@ export function loadedCpuVariant(): string | null {
   return null;
 }
 
+/** The CPU variants of this machine's local engine. */
+export interface CpuVariantsHere {
+  /** What the installed engine ships, lowest score first (`["cpu"]`: one CPU library, nothing to choose). */
+  installed: string[];
+  /** What this CPU can run (when its instruction sets cannot be read, only what needs none). */
+  runnable: string[];
+  /** Whether `runnable` is complete (false where Node cannot read the CPU's instruction sets, e.g. Windows). */
+  known: boolean;
+  /** Where the CPU's instruction sets were read. */
+  source: string;
+  /** What `portable` and `auto` resolve to here (`auto`: null when it cannot be predicted). */
+  portable: string | null;
+  auto: string | null;
+}
+
+/**
+ * Lists the CPU variants of the local engine and what this machine can run (safe in a notebook kernel:
+ * node-llama-cpp is not loaded).
+ * @returns see `CpuVariantsHere`.
+ * @throws Error when node-llama-cpp's binary package for this platform is not installed.
+ */
+export function cpuVariantsHere(): CpuVariantsHere {
+  const binaryPackage = findBinaryPackage();
+  if (binaryPackage === null) throw new Error(`Expected node-llama-cpp's prebuilt binary package for ${process.platform}-${process.arch}, found none. Run \`npm ci\` from the project root.`);
+  const cpu = detectCpuFeatures();
+  const runnable = runnableVariants(binaryPackage.variants, cpu);
+  let portable: string | null;
+  try {
+    portable = resolveCpuVariant("portable", binaryPackage.variants, cpu).forced;
+  } catch {
+    portable = null;
+  }
+  return { installed: binaryPackage.variants, runnable: runnable.variants, known: runnable.known, source: cpu.source, portable, auto: resolveCpuVariant("auto", binaryPackage.variants, cpu).expected };
+}
+
 /** The setting used when none is given: see the README ("Settings") for why. */
 export const DEFAULT_CPU_VARIANT = "portable";
 

@@ -8,7 +8,8 @@
  *   Not the machine's CPU: two CPUs running the same variant run the same code (measured: same texts
  *   on an AMD Zen 4 and an Intel Sapphire Rapids with the same forced variant),
  * - the context's batch size (batch size 1 evaluates the prompt token by token: other float sums),
- * - the sampler version and the prompt format (or the model's chat template).
+ * - the sampler version and the prompt format (or the model's chat template),
+ * - the end-of-text convention (whether BOS ends a text too, as in llama2.c models; see end-of-text.ts).
  * Threads and context size are left out: they were measured not to change outputs.
  * Same configuration → same fingerprint across restarts; any change above → a new one.
  */
@@ -29,6 +30,8 @@ export interface FingerprintInputs {
   batchSize: number;
   samplerVersion: string;
   promptFormat: string;
+  /** `eog`, or `eog+bos` when BOS also ends a text. */
+  endOfText: string;
 }
 
 /**

@@ -2,9 +2,10 @@
  * A one-at-a-time task queue. The engine has one context, and running requests strictly one after
  * another is also what makes concurrent requests give exactly the outputs they give alone.
  */
+import { SeedlabError } from "../core/errors";
 
 /** Thrown by `run` when `maxQueue` tasks are already waiting. */
-export class QueueFullError extends Error {
+export class QueueFullError extends SeedlabError {
   constructor(readonly maxQueue: number) {
     super(`The local server's queue is full (${maxQueue} requests waiting). Retry shortly, or send fewer requests at once.`);
     this.name = "QueueFullError";
