@@ -11,6 +11,7 @@ import { SeedlabError, invalidParameter } from "../core/errors";
 import { isSucceeded } from "../core/runs";
 import type { Batch, ChatRun } from "../core/types";
 import { validateCount } from "../core/validate";
+import { cpuVariantsHere } from "../local/cpu-variant";
 import { startLocalServer, type LocalServerOptions } from "../local/start";
 import type { Settings } from "../settings";
 
@@ -71,7 +72,7 @@ export async function runOnTwoConfigurations({
   const repeated = requests.flatMap((request) => Array.from({ length: runs }, () => request));
   const concurrency = settings.concurrency;
   const first = await runRequests({ client: backend.client, requests: repeated, concurrency, label: labels[0] });
-  const server = await startLocalServer({ modelPath: settings.modelPath ?? undefined, ...second });
+  const server = await startLocalServer({ modelPath: settings.modelPath ?? undefined, cpuVariant: settings.cpuVariant, ...second });
   let secondBatch: Batch;
   try {
     const client = createClient({ ...settings, baseURL: server.url });
@@ -94,4 +95,38 @@ export async function runOnTwoConfigurations({
       return isSucceeded(before) && isSucceeded(after) && before.content !== after.content;
     });
   return { first, second: secondBatch, byRequest, changedRequests };
+}
+
+/** A second configuration of this machine's local model, as another laptop would run it: see {@link anotherLaptop}. */
+export interface OtherConfiguration {
+  /** How the second server differs, for {@link runOnTwoConfigurations}. */
+  second: LocalServerOptions;
+  /** Names of the two configurations, e.g. `["CPU variant x64 (portable)", "CPU variant haswell (auto)"]`. */
+  labels: [string, string];
+}
+
+/**
+ * The configuration another laptop in the room would run: the same model on another ggml CPU variant (another
+ * instruction set, so other float rounding). With the default `portable` setting that is what `auto` picks on this
+ * CPU; with `auto` or a named variant, `portable`. When this CPU runs only one variant (e.g. an Apple M1), the
+ * difference falls back to the evaluation batch size (1 instead of 512).
+ * @param settings The settings the local backend was opened with (its `cpuVariant`).
+ * @returns The second server's options and the two labels.
+ */
+export function anotherLaptop(settings: Settings): OtherConfiguration {
+  const here = cpuVariantsHere();
+  const named = (setting: string): string | null =>
+    setting === "portable" ? here.portable : setting === "auto" ? here.auto : setting;
+  const current = named(settings.cpuVariant);
+  const preferred = named(settings.cpuVariant === "portable" ? "auto" : "portable");
+  const other = [preferred, ...[...here.runnable].reverse()].find((variant) => variant !== null && variant !== current);
+  if (current !== null && other !== undefined && other !== null) {
+    const setting = (variant: string): string =>
+      variant === here.portable ? " (portable)" : variant === here.auto ? " (auto)" : "";
+    return {
+      second: { cpuVariant: other },
+      labels: [`CPU variant ${current}${setting(current)}`, `CPU variant ${other}${setting(other)}`],
+    };
+  }
+  return { second: { batchSize: 1 }, labels: ["batch size 512", "batch size 1"] };
 }

@@ -15,4 +15,10 @@ export type { SuiteOptions, SuitePrompt } from "./report";
 export { computeMargins, findBatchDivergences, findDivergence } from "./divergence";
 export type { Alternative, BatchDivergence, Divergence, DivergenceUnit, TokenMargin } from "./divergence";
 export { runSweep, summarizeSweep, type Sweep, type SweepCell, type SweepOptions, type SweepRow } from "./sweep";
-export { runOnTwoConfigurations, type TwoConfigurations, type TwoConfigurationsOptions } from "./configurations";
+export {
+  anotherLaptop,
+  runOnTwoConfigurations,
+  type OtherConfiguration,
+  type TwoConfigurations,
+  type TwoConfigurationsOptions,
+} from "./configurations";

@@ -12,6 +12,7 @@ export { renderSettingsHtml } from "./settings-html";
 export { renderProgressHtml } from "./progress-html";
 export { renderComparisonHtml } from "./comparison-html";
 export { renderChecksHtml } from "./checks-html";
+export { renderNeighbourLineHtml, shortTextId } from "./neighbour-html";
 export { renderVariantsHtml } from "./variants-html";
 export { renderBatchChangesHtml, renderFingerprintChangeHtml } from "./batch-changes-html";
 export { renderReportHtml } from "./report-html";
