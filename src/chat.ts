@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import OpenAI from "openai";
 import type { ChatMessage, ChatParameters, ChatRun, RunError, TokenLogprob } from "./types";
+import { assertClientOpen } from "./backend-session";
 import { NO_API_KEY } from "./client";
 import { InvalidParameterError, explainUnsupportedParameter, formatValue, validateChatParameters } from "./validate";
 
@@ -146,9 +147,11 @@ export function hashParameters(parameters: ChatParameters): string {
  * @param options `index`, `signal`, per-call `timeoutMs` and `maxRetries`.
  * @returns The run: content, fingerprint, tokens, seed used, latency, attempts, parameters and their hash.
  * @throws {InvalidParameterError} For bad input, before anything is sent.
+ * @throws {BackendClosedError} When the client's backend was closed, before anything is sent.
  * @throws {ChatRequestError} When the request fails (after retries); `cause` is the SDK error, `run` the record.
  */
 export async function getChatResponse(client: OpenAI, request: ChatRequest, options: ChatOptions = {}): Promise<ChatRun> {
+  assertClientOpen(client);
   const { run, cause } = await sendChat(client, buildChatParameters(request), options);
   if (run.error !== null) throw new ChatRequestError(run, cause);
   return run;
@@ -162,8 +165,10 @@ export async function getChatResponse(client: OpenAI, request: ChatRequest, opti
  * @param options `index`, `signal`, per-call `timeoutMs` and `maxRetries`.
  * @returns The run, successful or failed.
  * @throws {InvalidParameterError} Only for bad input, before anything is sent.
+ * @throws {BackendClosedError} When the client's backend was closed, before anything is sent.
  */
 export async function tryChatResponse(client: OpenAI, request: ChatRequest, options: ChatOptions = {}): Promise<ChatRun> {
+  assertClientOpen(client);
   return (await sendChat(client, buildChatParameters(request), options)).run;
 }
 

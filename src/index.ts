@@ -19,6 +19,7 @@ export {
 } from "./config";
 export { NO_API_KEY, createClient, type ClientSettings } from "./client";
 export { openBackend, type Backend } from "./backend";
+export { BackendClosedError } from "./backend-session";
 export {
   ChatRequestError,
   DEFAULT_MAX_TOKENS,

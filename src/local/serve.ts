@@ -6,7 +6,8 @@
  *   --batch-size 512   --threads 1   --context-size 2048   --max-queue 64
  * `startLocalServer` (start.ts) runs this file in a child process with `--ready-json` (print one JSON
  * line `{ "event": "ready", url, model, fingerprint }` or `{ "event": "error", message }` on stdout)
- * and `--exit-with-parent` (exit when stdin closes, i.e. when the parent process dies).
+ * and `--exit-with-parent` (exit when stdin closes or the parent process changes, i.e. when the
+ * parent dies, even by SIGKILL; ignore SIGINT, which reaches the parent's whole process group).
  */
 import type { AddressInfo } from "net";
 import type { Server } from "http";
@@ -108,6 +109,9 @@ export function parseServeArgs(args: readonly string[]): { options: ServeOptions
 }
 
 async function main(): Promise<void> {
+  const parentPid = process.ppid;
+  // As a child (see below), SIGINT is ignored from the start, model loading included.
+  if (process.argv.includes("--exit-with-parent")) process.on("SIGINT", () => {});
   let readyJson = process.argv.includes("--ready-json");
   try {
     const parsed = parseServeArgs(process.argv.slice(2));
@@ -119,10 +123,18 @@ async function main(): Promise<void> {
       stopping = true;
       running.close().then(() => process.exit(0), () => process.exit(1));
     };
-    process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
     if (parsed.exitWithParent) {
+      // A child lives exactly as long as its parent (or until close()): it exits when its stdin
+      // closes or its parent process changes (the parent died, even by SIGKILL). It ignores SIGINT,
+      // which Jupyter's "Interrupt kernel" and a terminal's Ctrl+C send to the parent's whole
+      // process group: the parent decides, and the model must survive an interrupted cell.
+      setInterval(() => {
+        if (process.ppid !== parentPid) stop();
+      }, 500).unref();
       process.stdin.on("end", stop).on("close", stop).on("error", stop).resume();
+    } else {
+      process.on("SIGINT", stop);
     }
     const { engine } = running;
     if (readyJson) {
