@@ -11,6 +11,12 @@ if (!configPath) {
   process.exit(2);
 }
 process.chdir(projectRoot);
+// Like ipykernel, exit when the Jupyter that started this kernel is gone (even killed): tslab does not
+// watch its parent, and an orphaned kernel would keep its model server too.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) process.exit(0);
+}, 1000).unref();
 require(path.join(projectRoot, "node_modules", "tslab", "dist", "main.js")).startKernel({
   configPath,
   enableFindLocal: false,

@@ -1,0 +1,49 @@
+/**
+ * The committed notebooks, whatever Jupyter autosaved into the working copy: the tests read the
+ * staged version (`git show :notebooks/NAME.ipynb`, which is the committed one when nothing is
+ * staged) and execute it with its outputs stripped. `npm run strip-notebooks` strips the working
+ * copies, for people who want to commit an edit.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { relative } from "node:path";
+import { PROJECT_ROOT } from "./run-notebooks";
+
+interface NotebookJson {
+  cells?: Array<{ cell_type?: string; outputs?: unknown[]; execution_count?: number | null }>;
+}
+
+/**
+ * A notebook without outputs or execution counts, in Jupyter's own layout (one-space indent, final
+ * newline); everything else, the key order included, is kept.
+ * @param text The notebook's JSON.
+ * @returns The stripped notebook's JSON.
+ * @throws {Error} When `text` is not a notebook (no `cells` array).
+ */
+export function stripNotebook(text: string): string {
+  const notebook = JSON.parse(text) as NotebookJson;
+  if (!Array.isArray(notebook.cells)) throw new Error("Expected a Jupyter notebook (JSON with a `cells` array), got something else.");
+  for (const cell of notebook.cells) {
+    if (cell.cell_type !== "code") continue;
+    cell.outputs = [];
+    cell.execution_count = null;
+  }
+  return JSON.stringify(notebook, null, 1) + "\n";
+}
+
+/**
+ * The staged version of a file of the repository (the committed one when nothing is staged), or the
+ * working copy when `root` is not a git checkout or the file is not tracked.
+ * @param path The file's path.
+ * @param root The repository root. Default: this project.
+ * @returns The file's text and where it came from.
+ */
+export function committedFile(path: string, root: string = PROJECT_ROOT): { text: string; source: "git" | "working copy" } {
+  const name = relative(root, path).split("\\").join("/");
+  try {
+    const text = execFileSync("git", ["show", `:${name}`], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], maxBuffer: 64 * 1024 * 1024 });
+    return { text, source: "git" };
+  } catch {
+    return { text: readFileSync(path, "utf8"), source: "working copy" };
+  }
+}
