@@ -10,12 +10,22 @@ import { relative } from "node:path";
 import { PROJECT_ROOT } from "./run-notebooks";
 
 interface NotebookJson {
-  cells?: Array<{ cell_type?: string; outputs?: unknown[]; execution_count?: number | null }>;
+  cells?: Array<{ cell_type?: string; outputs?: unknown[]; execution_count?: number | null; metadata?: Record<string, unknown> }>;
+}
+
+/** `value` with every object's keys sorted, as Jupyter's nbformat writes notebooks. */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (typeof value !== "object" || value === null) return value;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
+  return sorted;
 }
 
 /**
- * A notebook without outputs or execution counts, in Jupyter's own layout (one-space indent, final
- * newline); everything else, the key order included, is kept.
+ * A notebook without outputs, execution counts or the run timings some front ends record
+ * (`metadata.execution`), written as Jupyter writes it (keys sorted, one-space indent, final
+ * newline), so a notebook saved by Jupyter and stripped has no diff beyond real edits.
  * @param text The notebook's JSON.
  * @returns The stripped notebook's JSON.
  * @throws {Error} When `text` is not a notebook (no `cells` array).
@@ -24,11 +34,12 @@ export function stripNotebook(text: string): string {
   const notebook = JSON.parse(text) as NotebookJson;
   if (!Array.isArray(notebook.cells)) throw new Error("Expected a Jupyter notebook (JSON with a `cells` array), got something else.");
   for (const cell of notebook.cells) {
+    if (cell.metadata !== undefined) delete cell.metadata.execution;
     if (cell.cell_type !== "code") continue;
     cell.outputs = [];
     cell.execution_count = null;
   }
-  return JSON.stringify(notebook, null, 1) + "\n";
+  return JSON.stringify(sortKeys(notebook), null, 1) + "\n";
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
- * `npm run strip-notebooks [FILE.ipynb...]`: removes outputs and execution counts from the notebooks
- * (default: every notebook in notebooks/), in place, so an edit made in Jupyter can be committed.
- * Prints each notebook it changed.
+ * `npm run strip-notebooks [FILE.ipynb...]`: removes outputs, execution counts and run timings from
+ * the notebooks (default: every notebook in notebooks/), in place, and writes them in Jupyter's own
+ * layout, so an edit made in Jupyter can be committed. Prints each notebook it changed.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { relative } from "node:path";
@@ -18,9 +18,9 @@ function main(): void {
     if (after === before) continue;
     writeFileSync(file, after);
     changed += 1;
-    console.log(`stripped ${relative(PROJECT_ROOT, file) || file}`);
+    console.log(`cleaned ${relative(PROJECT_ROOT, file) || file}`);
   }
-  console.log(changed === 0 ? "The notebooks carry no outputs: nothing to strip." : `${changed} notebook(s) stripped of outputs and execution counts.`);
+  console.log(changed === 0 ? "The notebooks carry no outputs: nothing to strip." : `${changed} notebook(s) cleaned: no outputs, no execution counts.`);
 }
 
 try {

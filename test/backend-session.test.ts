@@ -2,8 +2,10 @@
 // its model server, and a closed backend refuses requests at once with a message that says to run
 // the Set-up cell again. Real local servers; the model-server processes are counted with `ps`.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { join } from "node:path";
 import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { openBackend, type Backend } from "../src/backend";
 import { BackendClosedError } from "../src/backend-session";
 import { runBatch } from "../src/batch";
@@ -76,4 +78,27 @@ test("a batch after close() fails at once with the Set-up message, nothing sent"
   assert.equal(progressCalls, 0, "no run was sent");
   await assert.rejects(tryChatResponse(backend.client, request), BackendClosedError);
   assert.deepEqual(modelServers(), []);
+});
+
+test("the model server exits when the process holding the backend is killed with SIGKILL", async () => {
+  const holder = spawn(process.execPath, ["--import", "tsx", join(__dirname, "support", "hold-backend.ts")], { stdio: ["ignore", "pipe", "inherit"] });
+  let output = "";
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      output += chunk;
+      if (output.includes("ready ")) resolve();
+    });
+    holder.once("exit", () => reject(new Error(`the holder exited: ${output}`)));
+  });
+  const servers = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(holder.pid)], { encoding: "utf8" })
+    .split("\n")
+    .filter((line) => line.includes("src/local/serve.ts"))
+    .map((line) => Number(line.trim().split(/\s+/)[0]));
+  assert.equal(servers.length, 1);
+  holder.kill("SIGKILL");
+  const server = servers[0] as number;
+  for (let waited = 0; waited < 30000 && alive(server); waited += 100) await sleep(100);
+  const survived = alive(server);
+  if (survived) process.kill(server, "SIGKILL");
+  assert.ok(!survived, "the orphaned model server exited");
 });

@@ -30,6 +30,7 @@ let scratch: string;
 let jupyter: ChildProcess | null = null;
 let jupyterLog = "";
 let context: BrowserContext | null = null;
+let passed = false;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -58,6 +59,8 @@ before(() => {
 });
 
 after(async () => {
+  // On a failure, what the page showed helps more than a timeout message.
+  if (!passed) await context?.pages()[0]?.screenshot({ path: join(SCREENSHOTS, "notebook-01-failed.png") }).catch(() => {});
   await context?.close().catch(() => {});
   if (jupyter !== null && jupyter.exitCode === null && jupyter.signalCode === null) {
     const exited = new Promise((resolve) => jupyter?.once("exit", resolve));
@@ -96,8 +99,9 @@ test("notebook 01 runs in Chromium: no error output, the diff table and the verd
   await page.goto(`http://127.0.0.1:${port}/notebooks/${NAME}?token=${token}`);
   // The kernel is ready once it has answered kernel_info.
   await page.waitForFunction(() => {
-    const jupyterGlobal = (globalThis as unknown as { Jupyter?: { notebook?: { kernel?: { info_reply?: { status?: string } } } } }).Jupyter;
-    return jupyterGlobal?.notebook?.kernel?.info_reply?.status === "ok";
+    const jupyterGlobal = (globalThis as unknown as { Jupyter?: { notebook?: { kernel?: { is_connected(): boolean; info_reply?: { implementation?: string } } } } }).Jupyter;
+    const kernel = jupyterGlobal?.notebook?.kernel;
+    return kernel !== undefined && kernel !== null && kernel.is_connected() && kernel.info_reply?.implementation === "tslab";
   }, undefined, { timeout: 120000 });
 
   await page.evaluate(() => (globalThis as unknown as { Jupyter: { notebook: { execute_all_cells(): void } } }).Jupyter.notebook.execute_all_cells());
@@ -122,7 +126,9 @@ test("notebook 01 runs in Chromium: no error output, the diff table and the verd
   assert.ok(await unseeded.isVisible(), "the unseeded batch table is visible");
   assert.ok((await unseeded.locator("ins.seedlab-added, del.seedlab-removed").count()) > 0, "it shows word diffs");
   assert.ok(await unseeded.locator("ins.seedlab-added, del.seedlab-removed").first().isVisible(), "the diffs are visible");
-  await unseeded.screenshot({ path: join(SCREENSHOTS, "notebook-01-unseeded-diff.png") });
+  // The page scrolls inside Jupyter's own pane: screenshots of the viewport, scrolled to each table.
+  await unseeded.locator("caption").evaluate((caption) => (caption as unknown as { scrollIntoView(options: object): void }).scrollIntoView({ block: "start" }));
+  await page.screenshot({ path: join(SCREENSHOTS, "notebook-01-unseeded-diff.png") });
 
   // The verdicts: one comparison per batch, captioned with the verdict line.
   const verdicts = page.locator("table.seedlab-comparison caption");
@@ -137,6 +143,7 @@ test("notebook 01 runs in Chromium: no error output, the diff table and the verd
   const checks = page.locator("table.seedlab-table caption", { hasText: "Verification: 3/3 checks pass" }).first();
   await checks.scrollIntoViewIfNeeded();
   assert.ok(await checks.isVisible(), "the seeded checks pass, visibly");
-  await verdicts.nth(1).scrollIntoViewIfNeeded();
-  await page.screenshot({ path: join(SCREENSHOTS, "notebook-01.png") });
+  await verdicts.nth(1).evaluate((caption) => (caption as unknown as { scrollIntoView(options: object): void }).scrollIntoView({ block: "start" }));
+  await page.screenshot({ path: join(SCREENSHOTS, "notebook-01-seeded-verdict.png") });
+  passed = true;
 });

@@ -38,7 +38,8 @@ before(async () => {
   repo = join(scratch, "repo");
   mkdirSync(join(repo, "notebooks"), { recursive: true });
   copyFileSync(join(PROJECT_ROOT, ".gitignore"), join(repo, ".gitignore"));
-  for (const path of listNotebooks()) writeFileSync(join(repo, "notebooks", basename(path)), committedFile(path).text);
+  // Committed as `npm run strip-notebooks` writes them (Jupyter's layout: sorted keys).
+  for (const path of listNotebooks()) writeFileSync(join(repo, "notebooks", basename(path)), stripNotebook(committedFile(path).text));
   git("init", "-q");
   git("add", ".");
   git("-c", "user.name=seedlab test", "-c", "user.email=test@localhost", "commit", "-qm", "notebooks");
@@ -102,12 +103,20 @@ test("an execution starts from outputs stripped: stale outputs of a used noteboo
   assert.deepEqual(codeCells(text).map((cell) => cell.execution_count), codeCells(text).map((_, index) => index + 1), "execution counts start at 1");
 });
 
+test("stripping the project's committed notebooks changes their layout at most, never their content", () => {
+  for (const path of listNotebooks()) {
+    const { text } = committedFile(path);
+    assert.deepEqual(JSON.parse(stripNotebook(text)), JSON.parse(text), basename(path));
+    assert.equal(stripNotebook(stripNotebook(text)), stripNotebook(text), "stripping twice changes nothing");
+  }
+});
+
 test("npm run strip-notebooks brings the used notebook back to its committed bytes", () => {
   const path = join(repo, "notebooks", NAME);
   assert.equal(stripNotebook(readFileSync(path, "utf8")), committed);
   const result = spawnSync("npm", ["run", "--silent", "strip-notebooks", "--", path], { cwd: PROJECT_ROOT, encoding: "utf8" });
   assert.equal(result.status, 0, result.stderr);
-  assert.match(result.stdout, /stripped .*01-reproducible-outputs\.ipynb/);
+  assert.match(result.stdout, /cleaned .*01-reproducible-outputs\.ipynb/);
   assert.equal(readFileSync(path, "utf8"), committed);
   assert.equal(git("status", "--porcelain", "--untracked-files=all"), "", "nothing left to commit");
   const twice = spawnSync("npm", ["run", "--silent", "strip-notebooks", "--", path], { cwd: PROJECT_ROOT, encoding: "utf8" });
