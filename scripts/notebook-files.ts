@@ -10,6 +10,7 @@ import { relative } from "node:path";
 import { PROJECT_ROOT } from "./run-notebooks";
 
 interface NotebookJson {
+  metadata?: Record<string, unknown>;
   cells?: Array<{ cell_type?: string; outputs?: unknown[]; execution_count?: number | null; metadata?: Record<string, unknown> }>;
 }
 
@@ -23,9 +24,11 @@ function sortKeys(value: unknown): unknown {
 }
 
 /**
- * A notebook without outputs, execution counts or the run timings some front ends record
- * (`metadata.execution`), written as Jupyter writes it (keys sorted, one-space indent, final
- * newline), so a notebook saved by Jupyter and stripped has no diff beyond real edits.
+ * A notebook without outputs, execution counts, the run timings some front ends record (cells'
+ * `metadata.execution`) or the kernel's self-description (`metadata.language_info`, which Jupyter
+ * rewrites from the running kernel on every save: tslab reports version 3.7.2 whatever it runs),
+ * written as Jupyter writes it (keys sorted, one-space indent, final newline), so a notebook saved
+ * by Jupyter and stripped has no diff beyond real edits.
  * @param text The notebook's JSON.
  * @returns The stripped notebook's JSON.
  * @throws {Error} When `text` is not a notebook (no `cells` array).
@@ -33,6 +36,7 @@ function sortKeys(value: unknown): unknown {
 export function stripNotebook(text: string): string {
   const notebook = JSON.parse(text) as NotebookJson;
   if (!Array.isArray(notebook.cells)) throw new Error("Expected a Jupyter notebook (JSON with a `cells` array), got something else.");
+  if (notebook.metadata !== undefined) delete notebook.metadata.language_info;
   for (const cell of notebook.cells) {
     if (cell.metadata !== undefined) delete cell.metadata.execution;
     if (cell.cell_type !== "code") continue;

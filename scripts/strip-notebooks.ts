@@ -1,6 +1,6 @@
 /**
- * `npm run strip-notebooks [FILE.ipynb...]`: removes outputs, execution counts and run timings from
- * the notebooks (default: every notebook in notebooks/), in place, and writes them in Jupyter's own
+ * `npm run strip-notebooks [FILE.ipynb...]`: removes outputs, execution counts, run timings and the
+ * kernel's `language_info` (see `stripNotebook`) from the notebooks (default: every notebook in notebooks/), in place, and writes them in Jupyter's own
  * layout, so an edit made in Jupyter can be committed. Prints each notebook it changed.
  */
 import { readFileSync, writeFileSync } from "node:fs";

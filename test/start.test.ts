@@ -66,7 +66,15 @@ async function startNpm(port: number): Promise<Session> {
   npm.stdout?.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
   npm.stderr?.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
   const output = (): string => text;
-  const match = await waitFor("the URL", () => /open (http:\/\/127\.0\.0\.1:(\d+))\/tree\?token=([0-9a-f]+)/.exec(text), 120000, output);
+  const match = await waitFor(
+    "the URL",
+    () => {
+      if (/already serving/.test(text)) throw new Error(`An npm start already serves this folder: stop it to run this test.\n${text}`);
+      return /open (http:\/\/127\.0\.0\.1:(\d+))\/tree\?token=([0-9a-f]+)/.exec(text);
+    },
+    120000,
+    output,
+  );
   return { npm, output, base: match[1] as string, token: match[3] as string, url: match[0].slice("open ".length) };
 }
 
