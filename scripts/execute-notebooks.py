@@ -41,6 +41,12 @@ def cell_stderr(cell):
 def execute(path, output_dir, timeout):
     name = os.path.splitext(os.path.basename(path))[0]
     notebook = nbformat.read(path, as_version=4)
+    # Start from outputs stripped, whatever Jupyter autosaved: a cell that fails must not leave the
+    # outputs of an earlier session below it.
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
     client = NotebookClient(
         notebook,
         kernel_name="seedlab",

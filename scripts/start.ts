@@ -8,10 +8,17 @@
  *
  * Options: SEEDLAB_JUPYTER_PORT, from the environment or `.env` (default 8888; the next free port is
  * used when it is taken).
+ *
+ * Stopping: one Ctrl+C (SIGINT to the terminal's process group) or a SIGTERM. Jupyter runs in its own
+ * process group, so the terminal's SIGINT does not reach it; this script asks it to shut down (its kernels
+ * first; each kernel's model server exits with its kernel) and exits. Further signals while it stops are
+ * ignored. A second `npm start` for the same folder finds the running one (a small state file in the temp
+ * folder) and prints its URL instead of starting another.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { parse } from "dotenv";
 import { ensureJupyter } from "./ensure-jupyter.mjs";
@@ -39,7 +46,81 @@ async function stopJupyter(jupyter: ChildProcess, baseUrl: string | null, token:
   clearTimeout(timer);
 }
 
+/** What a running `npm start` records about itself, for a second one to find. */
+interface RunningStart {
+  pid: number;
+  url: string | null;
+  notebookDir: string;
+}
+
+/** The state file of `npm start` serving `notebookDir` (one per folder and user, in the temp folder). */
+function stateFile(notebookDir: string): string {
+  const key = createHash("sha256").update(notebookDir).digest("hex").slice(0, 16);
+  const user = typeof process.getuid === "function" ? process.getuid() : "user";
+  return join(tmpdir(), `seedlab-start-${user}-${key}.json`);
+}
+
+/** True when `pid` is a live `npm start` (start.ts) process, not a recycled pid. */
+function isRunningStart(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const cmdline = `/proc/${pid}/cmdline`;
+  return !existsSync(cmdline) || readFileSync(cmdline, "utf8").includes("start.ts");
+}
+
+/** The `npm start` already serving `notebookDir`, or null. */
+function findRunningStart(notebookDir: string): RunningStart | null {
+  try {
+    const running = JSON.parse(readFileSync(stateFile(notebookDir), "utf8")) as RunningStart;
+    return running.notebookDir === notebookDir && running.pid !== process.pid && isRunningStart(running.pid) ? running : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The parent pid and command line of `pid` (Linux /proc), or null when it is gone. */
+function processInfo(pid: number): { ppid: number; cmdline: string } | null {
+  // A zombie (exited, not yet reaped) counts as gone.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (state === "Z") return null;
+    return { ppid: Number(ppid), cmdline: readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ") };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The processes that run this script on the user's behalf: the parent, and up the chain to the `npm`
+ * that ran `npm start` (tsx, sh -c, npm). A SIGTERM to npm kills its `sh -c` without reaching this
+ * script, so the script watches them and stops when one is gone.
+ */
+function launcherPids(): number[] {
+  const pids = [process.ppid];
+  if (process.env.npm_lifecycle_event === undefined) return pids;
+  for (let pid = process.ppid, depth = 0; depth < 4; depth++) {
+    const info = processInfo(pid);
+    if (info === null || info.ppid <= 1) break;
+    if (/(^|\/)npm(-cli\.js)?( |$)/.test(info.cmdline) || info.cmdline.includes("npm-cli.js")) break;
+    pid = info.ppid;
+    pids.push(pid);
+  }
+  return pids;
+}
+
 function main(): void {
+  const notebookDir = join(PROJECT_ROOT, "notebooks");
+  const running = findRunningStart(notebookDir);
+  if (running !== null) {
+    console.log(`seedlab: Jupyter is already serving ${notebookDir} (npm start, pid ${running.pid}).`);
+    console.log(running.url === null ? "seedlab: it is still starting; its URL appears in its terminal." : `seedlab: open ${running.url}`);
+    console.log("seedlab: stop it with Ctrl+C in its terminal to start a new one.");
+    return;
+  }
   const jupyter = ensureJupyter({ need: "server" }).jupyter;
   if (jupyter === null) throw new Error("No Jupyter was found."); // ensureJupyter threw already, with the fix.
   const envFile = join(PROJECT_ROOT, ".env");
@@ -54,11 +135,17 @@ function main(): void {
     "--no-browser",
     "--ip=127.0.0.1",
     `--port=${port}`,
-    `--notebook-dir=${join(PROJECT_ROOT, "notebooks")}`,
+    `--notebook-dir=${notebookDir}`,
     // "New" then makes a TypeScript notebook, not a Python one.
     "--MultiKernelManager.default_kernel_name=seedlab",
   ];
   if (typeof process.getuid === "function" && process.getuid() === 0) args.push("--allow-root");
+
+  const state = stateFile(notebookDir);
+  const record = (url: string | null): void => {
+    writeFileSync(state, JSON.stringify({ pid: process.pid, url, notebookDir } satisfies RunningStart), { mode: 0o600 });
+  };
+  record(null);
 
   console.log(`seedlab: starting ${jupyter.frontend === "lab" ? "JupyterLab " : `Notebook ${jupyter.frontend === "classic" ? "(classic) " : ""}`}${jupyter.version} (${[jupyter.command, ...jupyter.args].join(" ")})`);
   // The committed kernelspec first, the user's own JUPYTER_PATH after it. Absolute, or the kernel dies
@@ -70,6 +157,9 @@ function main(): void {
     env: { ...process.env, JUPYTER_PATH: jupyterPath, JUPYTER_TOKEN: token },
     stdio: ["ignore", "inherit", "pipe"],
     windowsHide: true,
+    // Its own process group: a terminal's Ctrl+C reaches this script only, which stops Jupyter once.
+    // (SIGINT and then SIGTERM interrupt Jupyter's kernel shutdown and leave kernels behind.)
+    detached: true,
   });
   let baseUrl: string | null = null;
   server.stderr.setEncoding("utf8").on("data", (chunk: string) => {
@@ -78,22 +168,45 @@ function main(): void {
     if (baseUrl === null && match) {
       baseUrl = `http://127.0.0.1:${match[1]}/`;
       const url = `${baseUrl}${jupyter.frontend === "lab" ? "lab" : "tree"}?token=${token}`;
+      record(url);
       console.log(`\nseedlab: Jupyter is serving the notebooks with the "TypeScript (seedlab)" kernel.`);
       console.log(`seedlab: open ${url}`);
       console.log(`seedlab: start with 01-reproducible-outputs.ipynb. Press Ctrl+C to stop.\n`);
     }
   });
+
+  let stopping = false;
   const stop = (): void => {
-    // Not SIGINT: on SIGINT the classic notebook asks for a confirmation on stdin.
+    // npm and tsx forward the terminal's signal too: one stop is enough, repeats are ignored.
+    if (stopping || server.exitCode !== null || server.signalCode !== null) return;
+    stopping = true;
+    console.log("\nseedlab: stopping Jupyter and its kernels (their model servers stop with them)...");
     void stopJupyter(server, baseUrl, token);
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  process.on("SIGHUP", stop);
+  const launchers = launcherPids();
+  setInterval(() => {
+    if (launchers.some((pid) => processInfo(pid) === null)) stop();
+  }, 500).unref();
+  // Should this script end any other way, Jupyter must not outlive it.
+  process.on("exit", () => {
+    if (server.exitCode === null && server.signalCode === null) server.kill("SIGTERM");
+    try {
+      if ((JSON.parse(readFileSync(state, "utf8")) as RunningStart).pid === process.pid) rmSync(state, { force: true });
+    } catch {
+      // Already gone.
+    }
+  });
   server.on("error", (error) => {
     console.error(`seedlab start: could not run ${jupyter.command}: ${error.message}`);
     process.exit(1);
   });
-  server.on("exit", (code) => process.exit(code ?? 0));
+  server.on("exit", (code, signal) => {
+    if (stopping) console.log("seedlab: stopped.");
+    process.exit(stopping ? 0 : code ?? (signal === null ? 0 : 1));
+  });
 }
 
 try {

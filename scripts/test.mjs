@@ -1,9 +1,11 @@
-// `npm test`: installs what a fresh machine lacks (Debian's Jupyter), type-checks src/, tests and
+// `npm test`: installs what a fresh machine lacks (Debian's Jupyter, and Chromium for the browser
+// test), type-checks src/, tests and
 // scripts with the project's own strict compiler, then runs every test file with Node's test runner.
 // Extra arguments are test files to run instead of all of them: `npm test -- test/compare.test.ts`.
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { ensureChromium } from "./ensure-chromium.mjs";
 import { ensureJupyter } from "./ensure-jupyter.mjs";
 
 function run(command, args) {
@@ -13,6 +15,7 @@ function run(command, args) {
 
 try {
   ensureJupyter({ need: "executor" });
+  ensureChromium();
 } catch (error) {
   console.error(`seedlab: ${error.message}`);
   process.exit(1);

@@ -20,6 +20,7 @@ export { DEFAULT_CONCURRENCY, DEFAULT_MAX_TOKENS, DEFAULT_RUNS, DEFAULT_TEMPERAT
 export { ChatRequestError, type ChatRequest } from "./core/chat";
 export { InvalidParameterError, SeedlabError } from "./core/errors";
 export { SavedRunsError } from "./core/saved-runs";
+export { BackendClosedError } from "./core/backend-session";
 
 /** Settings from the environment and `.env`; the backend they name; an `openai` client. */
 export { describeSettings, loadSettings, type Settings } from "./settings";

@@ -2,12 +2,15 @@
 // tslab kernel against the local model, as `npm run walkthrough` does. A recognisable fake API key is
 // set (with SEEDLAB_BACKEND=local, so no request goes to OpenAI) and searched for in every output.
 // The assertions read what a user sees: the tables' captions, the diff markup, the check rows.
+// What runs and what is checked is the committed (or staged) version of each notebook, read with git,
+// whatever a Jupyter session autosaved into the working copy.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
 import { randomBytes } from "node:crypto";
+import { committedFile } from "../scripts/notebook-files";
 import { listNotebooks, runNotebooks, type NotebookResult } from "../scripts/run-notebooks";
 
 interface NotebookCell {
@@ -23,6 +26,7 @@ interface Notebook {
 const FAKE_KEY = `sk-seedlab-notebook-test-${randomBytes(12).toString("hex")}`;
 const joined = (value: string | string[] | undefined): string => (Array.isArray(value) ? value.join("") : value ?? "");
 const readNotebook = (path: string): Notebook => JSON.parse(readFileSync(path, "utf8")) as Notebook;
+const committedNotebook = (path: string): Notebook => JSON.parse(committedFile(path).text) as Notebook;
 
 let outputDir: string;
 const results = new Map<string, NotebookResult>();
@@ -31,7 +35,14 @@ before(async () => {
   outputDir = mkdtempSync(join(tmpdir(), "seedlab-notebooks-"));
   const env: NodeJS.ProcessEnv = { ...process.env, OPENAI_API_KEY: FAKE_KEY, SEEDLAB_BACKEND: "local" };
   delete env.OPENAI_BASE_URL;
-  for (const result of await runNotebooks({ notebooks: listNotebooks(), outputDir, env })) results.set(basename(result.notebook), result);
+  const inputDir = join(outputDir, "committed");
+  mkdirSync(inputDir);
+  const notebooks = listNotebooks().map((path) => {
+    const input = join(inputDir, basename(path));
+    writeFileSync(input, committedFile(path).text);
+    return input;
+  });
+  for (const result of await runNotebooks({ notebooks, outputDir, env })) results.set(basename(result.notebook), result);
 });
 after(() => rmSync(outputDir, { recursive: true, force: true }));
 
@@ -54,7 +65,7 @@ test("the committed notebooks carry no outputs and no execution counts, and open
   const notebooks = listNotebooks();
   assert.ok(notebooks.length >= 2);
   for (const path of notebooks) {
-    const notebook = readNotebook(path);
+    const notebook = committedNotebook(path);
     for (const cell of notebook.cells.filter((cell) => cell.cell_type === "code")) {
       assert.deepEqual(cell.outputs, [], `${basename(path)}: a code cell has outputs`);
       assert.equal(cell.execution_count ?? null, null, `${basename(path)}: a code cell has an execution count`);

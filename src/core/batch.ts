@@ -6,6 +6,7 @@ import type OpenAI from "openai";
 import { DEFAULT_CONCURRENCY, DEFAULT_RUNS } from "./constants";
 import type { Batch, BatchProgress, ChatParameters, ChatRun } from "./types";
 import { isSucceeded } from "./runs";
+import { assertClientOpen } from "./backend-session";
 import { buildChatParameters, failedRun, hashParameters, sendChat, type ChatRequest } from "./chat";
 import { validateBatchOptions } from "./validate";
 import { invalidParameter } from "./errors";
@@ -34,6 +35,7 @@ export interface BatchOptions {
  *   `indexes`: send only these run indexes (each from 0 to `runs` - 1, no repeats), e.g. to resume a saved batch.
  * @returns The batch; `runs[i].index === i` (with `indexes`: only those runs, in the order given); failed runs carry `error`.
  * @throws {InvalidParameterError} For bad input (request, `runs`, `concurrency`, `indexes`), before any request is sent.
+ * @throws {BackendClosedError} When the client's backend was closed ("Run the Set-up cell again"), before any request is sent.
  */
 export async function runBatch({
   request,
@@ -89,6 +91,7 @@ async function runPool(
   parametersList: ChatParameters[],
   { client, concurrency, onProgress, label, signal, timeoutMs, maxRetries, indexes }: Omit<BatchOptions, "concurrency"> & { concurrency: number; indexes?: readonly number[] },
 ): Promise<Batch> {
+  assertClientOpen(client);
   const startedAt = new Date().toISOString();
   const started = performance.now();
   const total = parametersList.length;

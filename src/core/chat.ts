@@ -10,6 +10,7 @@ import type { ChatMessage, ChatParameters, ChatRun, RunError, TokenLogprob } fro
 import { NO_API_KEY } from "../client";
 import { explainUnsupportedParameter, validateChatParameters } from "./validate";
 import { EXIT_CODES, SeedlabError, ShownAs, formatValue, invalidParameter } from "./errors";
+import { assertClientOpen } from "./backend-session";
 
 
 /**
@@ -140,9 +141,11 @@ export function hashParameters(parameters: ChatParameters): string {
  * @param options `index`, `signal`, per-call `timeoutMs` and `maxRetries`.
  * @returns The run: content, fingerprint, tokens, seed used, latency, attempts, parameters and their hash.
  * @throws {InvalidParameterError} For bad input, before anything is sent.
+ * @throws {BackendClosedError} When the client's backend was closed, before anything is sent.
  * @throws {ChatRequestError} When the request fails (after retries); `cause` is the SDK error, `run` the record.
  */
 export async function getChatResponse(client: OpenAI, request: ChatRequest, options: ChatOptions = {}): Promise<ChatRun> {
+  assertClientOpen(client);
   const { run, cause } = await sendChat(client, buildChatParameters(request), options);
   if (run.error !== null) throw new ChatRequestError(run, cause);
   return run;
@@ -156,8 +159,10 @@ export async function getChatResponse(client: OpenAI, request: ChatRequest, opti
  * @param options `index`, `signal`, per-call `timeoutMs` and `maxRetries`.
  * @returns The run, successful or failed.
  * @throws {InvalidParameterError} Only for bad input, before anything is sent.
+ * @throws {BackendClosedError} When the client's backend was closed, before anything is sent.
  */
 export async function tryChatResponse(client: OpenAI, request: ChatRequest, options: ChatOptions = {}): Promise<ChatRun> {
+  assertClientOpen(client);
   return (await sendChat(client, buildChatParameters(request), options)).run;
 }
 

@@ -15,6 +15,7 @@ export {
   SEED_HEADER,
 } from "./constants";
 export { EXIT_CODES, InvalidParameterError, SeedlabError, ShownAs } from "./errors";
+export { BackendClosedError } from "./backend-session";
 export { expected, formatValue, invalidParameter } from "./errors";
 export { buildChatParameters, ChatRequestError, getChatResponse, hashParameters, sendChat } from "./chat";
 export { tryChatResponse } from "./chat";

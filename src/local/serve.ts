@@ -3,7 +3,8 @@
  * (src/cli/serve.ts) calls it with the flags it parsed; `startLocalServer` (start.ts) runs this file as a child
  * process with its options as one JSON argument, reads one JSON line from its stdout
  * (`{ "event": "ready", url, model, fingerprint, cpuVariant }` or `{ "event": "error", message }`), and the child exits when its
- * stdin closes (the parent died) or on SIGTERM.
+ * stdin closes or its parent process changes (the parent died, even by SIGKILL), or on SIGTERM. It ignores SIGINT,
+ * which reaches the parent's whole process group (a terminal's Ctrl+C, Jupyter's "Interrupt kernel").
  */
 import type { AddressInfo } from "net";
 import type { Server } from "http";
@@ -88,6 +89,8 @@ export function readServeOptions(text: string | undefined): LocalServerOptions {
 
 /** The child process of `startLocalServer`: serve, print one JSON line, exit when stopped or when the parent dies. */
 async function main(): Promise<void> {
+  const parentPid = process.ppid;
+  process.on("SIGINT", () => {});
   try {
     const running = await serve(readServeOptions(process.argv[2]));
     let stopping = false;
@@ -96,9 +99,14 @@ async function main(): Promise<void> {
       stopping = true;
       running.close().then(() => process.exit(0), () => process.exit(1));
     };
-    process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
-    // The parent's end of stdin closes when the parent process dies.
+    // A child lives exactly as long as its parent (or until close()): it exits when its stdin closes or its parent
+    // process changes (the parent died, even by SIGKILL). SIGINT is ignored (see main's first line): Jupyter's
+    // "Interrupt kernel" and a terminal's Ctrl+C reach the parent's whole process group; the parent decides, and the
+    // model must survive an interrupted cell.
+    setInterval(() => {
+      if (process.ppid !== parentPid) stop();
+    }, 500).unref();
     process.stdin.on("end", stop).on("close", stop).on("error", stop).resume();
     const { engine } = running;
     process.stdout.write(JSON.stringify({ event: "ready", url: running.url, model: engine.modelId, fingerprint: engine.fingerprint, cpuVariant: engine.cpuVariant }) + "\n");

@@ -20,6 +20,12 @@ if (!fs.existsSync(tslab)) {
   process.exit(2);
 }
 process.chdir(projectRoot);
+// Like ipykernel, exit when the Jupyter that started this kernel is gone (even killed): tslab does not
+// watch its parent, and an orphaned kernel would keep its model server too.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) process.exit(0);
+}, 1000).unref();
 require(tslab).startKernel({
   configPath,
   enableFindLocal: false,

@@ -1,0 +1,259 @@
+// `npm start` as a user runs it: Jupyter with three notebooks open, each kernel holding the local
+// backend (notebook 01's Set-up cell, run in the kernel as Jupyter runs a cell), then Ctrl+C, which a
+// terminal delivers to the whole process group. Afterwards no kernel and no model server of this run
+// may remain, and nothing may print a traceback. Also: a second `npm start` points at the first,
+// Set-up run three times leaves one model server, a batch after close() says to run Set-up again,
+// an interrupted kernel keeps its model, and SIGTERM stops everything too.
+import assert from "node:assert/strict";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { PROJECT_ROOT } from "../scripts/run-notebooks";
+
+const KERNEL_EXEC = join(PROJECT_ROOT, "test", "support", "kernel-exec.py");
+
+interface Session {
+  npm: ChildProcess;
+  output: () => string;
+  base: string;
+  token: string;
+  url: string;
+}
+
+interface CellResult {
+  status: string;
+  stdout: string;
+  stderr: string;
+  html: string;
+  error: string;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function userEnv(port: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, SEEDLAB_JUPYTER_PORT: String(port), SEEDLAB_BACKEND: "local" };
+  delete env.OPENAI_API_KEY;
+  delete env.OPENAI_BASE_URL;
+  return env;
+}
+
+async function waitFor<T>(what: string, check: () => T | null | undefined | false, timeoutMs: number, output: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}. Output so far:\n${output()}`);
+    await sleep(200);
+  }
+}
+
+/** Starts `npm start` in its own process group, as a terminal runs a foreground command. */
+async function startNpm(port: number): Promise<Session> {
+  const npm = spawn("npm", ["start"], { cwd: PROJECT_ROOT, env: userEnv(port), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let text = "";
+  npm.stdout?.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+  npm.stderr?.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+  const output = (): string => text;
+  const match = await waitFor(
+    "the URL",
+    () => {
+      if (/already serving/.test(text)) throw new Error(`An npm start already serves this folder: stop it to run this test.\n${text}`);
+      return /open (http:\/\/127\.0\.0\.1:(\d+))\/tree\?token=([0-9a-f]+)/.exec(text);
+    },
+    120000,
+    output,
+  );
+  return { npm, output, base: match[1] as string, token: match[3] as string, url: match[0].slice("open ".length) };
+}
+
+async function api<T>(session: Session, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${session.base}${path}`, {
+    method,
+    headers: { Authorization: `token ${session.token}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.clone().text()}`);
+  return (response.status === 204 ? null : await response.json()) as T;
+}
+
+/** Opens a notebook as the browser does (a session with a new tslab kernel); returns the kernel id. */
+async function openNotebook(session: Session, path: string): Promise<string> {
+  const created = await api<{ kernel: { id: string } }>(session, "POST", "/api/sessions", { path, type: "notebook", name: "", kernel: { name: "seedlab" } });
+  return created.kernel.id;
+}
+
+const runtimeDir = execFileSync("/usr/bin/python3", ["-c", "from jupyter_core.paths import jupyter_runtime_dir; print(jupyter_runtime_dir())"], { encoding: "utf8" }).trim();
+
+function runCell(kernelId: string, code: string): CellResult {
+  const result = spawnSync("/usr/bin/python3", [KERNEL_EXEC, join(runtimeDir, `kernel-${kernelId}.json`), "180"], { input: code, encoding: "utf8", env: { ...process.env, PYTHONWARNINGS: "ignore" } });
+  assert.equal(result.status, 0, result.stderr);
+  return JSON.parse(result.stdout) as CellResult;
+}
+
+interface ProcessRow {
+  pid: number;
+  ppid: number;
+  args: string;
+}
+
+function processes(): ProcessRow[] {
+  return execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => {
+      const [pid, ppid, ...args] = line.trim().split(/\s+/);
+      return { pid: Number(pid), ppid: Number(ppid), args: args.join(" ") };
+    });
+}
+
+function kernelPid(kernelId: string): number {
+  const row = processes().find((process) => process.args.includes(`kernel-${kernelId}.json`) && process.args.includes("launch-kernel.js"));
+  assert.ok(row, `the process of kernel ${kernelId}`);
+  return row.pid;
+}
+
+function modelServersOf(pid: number): number[] {
+  return processes()
+    .filter((process) => process.ppid === pid && process.args.includes(join(PROJECT_ROOT, "src", "local", "serve.ts")))
+    .map((process) => process.pid);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Notebook 01's Set-up cell, as committed. */
+function setupCell(): string {
+  const notebook = JSON.parse(readFileSync(join(PROJECT_ROOT, "notebooks", "01-reproducible-outputs.ipynb"), "utf8")) as { cells: Array<{ cell_type: string; source: string | string[] }> };
+  const cell = notebook.cells.find((candidate) => candidate.cell_type === "code");
+  assert.ok(cell);
+  const source = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+  assert.match(source, /openBackend\(settings\)/);
+  return source;
+}
+
+function assertCellOk(result: CellResult, what: string): void {
+  assert.equal(result.status, "ok", `${what}: ${result.error}${result.stderr}`);
+}
+
+/** Ends whatever a failed test left running: npm's group, then Jupyter (its own group), then `pids`. */
+async function cleanUp(session: Session, pids: number[]): Promise<void> {
+  const jupyter = processes().filter((row) => row.args.includes(`--NotebookApp.token=${session.token}`)).map((row) => row.pid);
+  if (session.npm.exitCode === null && session.npm.signalCode === null) process.kill(-(session.npm.pid as number), "SIGKILL");
+  for (const pid of jupyter) process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + 15000;
+  while (Date.now() < deadline && [...jupyter, ...pids].some(alive)) await sleep(200);
+  for (const pid of [...jupyter, ...pids].filter(alive)) process.kill(pid, "SIGKILL");
+}
+
+async function stopAndCheck(session: Session, send: () => void, pids: number[]): Promise<void> {
+  // "close": npm has exited and every process writing to its output (start.ts, Jupyter) is done.
+  const exited = new Promise<number | null>((resolve) => session.npm.once("close", (code) => resolve(code)));
+  send();
+  const stoppedWithin10s = await Promise.race([
+    (async () => {
+      const deadline = Date.now() + 10000;
+      while (Date.now() < deadline && pids.some(alive)) await sleep(100);
+      return !pids.some(alive);
+    })(),
+  ]);
+  const left = pids.filter(alive);
+  for (const pid of left) process.kill(pid, "SIGKILL");
+  assert.ok(stoppedWithin10s, `still running 10 s after the signal: ${left.join(", ")}\n${session.output()}`);
+  // npm exits 0, or by the signal it was sent (as after Ctrl+C in a terminal).
+  const code = await Promise.race([exited, sleep(20000).then(() => "npm did not exit")]);
+  assert.ok(code === 0 || code === null, `npm exit: ${String(code)}\n${session.output()}`);
+  assert.doesNotMatch(session.output(), /Traceback|RuntimeError|Error:/, "nothing printed a traceback or an error");
+  assert.match(session.output(), /seedlab: stopped\./);
+}
+
+test("Ctrl+C on npm start with three notebooks holding the local model: no kernel, no model server, no traceback", async (t) => {
+  const port = await freePort();
+  const session = await startNpm(port);
+  const pids: number[] = [];
+  try {
+    await t.test("a second npm start for the same folder names the running one and its URL", () => {
+      const second = spawnSync("npm", ["start"], { cwd: PROJECT_ROOT, env: userEnv(port + 1), encoding: "utf8", timeout: 60000 });
+      assert.equal(second.status, 0, second.stderr);
+      assert.match(second.stdout, /already serving .*notebooks \(npm start, pid \d+\)/);
+      assert.ok(second.stdout.includes(`open ${session.url}`), second.stdout);
+      assert.doesNotMatch(second.stdout + second.stderr, /Jupyter is serving|Serving notebooks/);
+    });
+
+    const notebooks = ["01-reproducible-outputs.ipynb", "02-considerations.ipynb", "03-measuring-reproducibility.ipynb"];
+    const kernels: string[] = [];
+    for (const notebook of notebooks) kernels.push(await openNotebook(session, notebook));
+    const setup = setupCell();
+    for (const kernel of kernels) assertCellOk(runCell(kernel, setup), "Set-up");
+    const [first, second] = kernels as [string, string, string];
+
+    await t.test("Set-up run three times in one kernel leaves one model server", () => {
+      assertCellOk(runCell(first, setup), "Set-up, second run");
+      assertCellOk(runCell(first, setup), "Set-up, third run");
+      assert.equal(modelServersOf(kernelPid(first)).length, 1);
+    });
+
+    await t.test("a batch after backend.close() fails at once, saying to run the Set-up cell again", () => {
+      const result = runCell(first, 'await backend.close();\nawait runBatch({ client: backend.client, request: { model: backend.model, user: "Once upon a time", max_tokens: 5 }, runs: 5 });');
+      assert.equal(result.status, "error");
+      const shown = result.stderr + result.error;
+      assert.match(shown, /Run the Set-up cell again/);
+      assert.doesNotMatch(shown, /ECONNREFUSED|Connection error/);
+      assert.equal(modelServersOf(kernelPid(first)).length, 0);
+      assertCellOk(runCell(first, setup), "Set-up after close");
+    });
+
+    await t.test("interrupting a kernel keeps its model server", async () => {
+      const [server] = modelServersOf(kernelPid(second));
+      assert.ok(server);
+      await api(session, "POST", `/api/kernels/${second}/interrupt`);
+      await sleep(1000);
+      assert.ok(alive(server), "the model server survived the interrupt");
+      const result = runCell(second, 'const again = await getChatResponse(backend.client, { model: backend.model, user: "Once upon a time", seed: 1, temperature: 0, max_tokens: 5 });\nconsole.log(`answered: ${again.content !== null}`);');
+      assertCellOk(result, "a request after the interrupt");
+      assert.match(result.stdout, /answered: true/);
+    });
+
+    for (const kernel of kernels) {
+      const pid = kernelPid(kernel);
+      const servers = modelServersOf(pid);
+      assert.equal(servers.length, 1, "each kernel holds one model server");
+      pids.push(pid, ...servers);
+    }
+    await stopAndCheck(session, () => process.kill(-(session.npm.pid as number), "SIGINT"), pids);
+  } finally {
+    await cleanUp(session, pids);
+  }
+});
+
+test("SIGTERM to npm start stops Jupyter, its kernel and its model server", async () => {
+  const session = await startNpm(await freePort());
+  const pids: number[] = [];
+  try {
+    const kernel = await openNotebook(session, "01-reproducible-outputs.ipynb");
+    assertCellOk(runCell(kernel, setupCell()), "Set-up");
+    const pid = kernelPid(kernel);
+    pids.push(pid, ...modelServersOf(pid));
+    assert.equal(pids.length, 2);
+    await stopAndCheck(session, () => session.npm.kill("SIGTERM"), pids);
+  } finally {
+    await cleanUp(session, pids);
+  }
+});
