@@ -23,6 +23,27 @@ export interface NotebookResult {
   failedCell: number | null;
   /** The failing cell's error message, or null. */
   message: string | null;
+  /** Where the time went (see execute-notebooks.py). */
+  timing: NotebookTiming;
+}
+
+/** When the kernel was ready and how long each executed code cell took. */
+export interface NotebookTiming {
+  /** Seconds from the start until the kernel answered (null if it never did). */
+  kernelStartSeconds: number | null;
+  cells: CellTiming[];
+}
+
+/** One executed code cell. */
+export interface CellTiming {
+  /** Index among all cells (markdown included). */
+  index: number;
+  seconds: number;
+  /**
+   * Each output as it arrived: seconds since the cell started, and its kind: `display`,
+   * `display:live` (a display later updated in place), `update`, `stream`, `result` or `error`.
+   */
+  outputs: Array<[number, string]>;
 }
 
 /** The committed notebooks, in course order. */
@@ -34,27 +55,36 @@ export function listNotebooks(folder: string = join(PROJECT_ROOT, "notebooks")):
 }
 
 /**
- * Executes each notebook in order, each in a fresh kernel.
+ * Notebooks executed at once by `npm run walkthrough` and the notebook tests, each in its own kernel
+ * with its own local model server (measured: see bench/walkthrough.ts).
+ */
+export const WALKTHROUGH_JOBS = 1;
+
+/**
+ * Executes the notebooks, each in a fresh kernel, up to `jobs` at once.
  * @param options.notebooks paths of the notebooks to run
  * @param options.outputDir where executed copies and HTML go
+ * @param options.jobs notebooks executed at once (default `WALKTHROUGH_JOBS`)
  * @param options.env environment of the kernels (default: this process's)
- * @param options.onResult called as each notebook finishes
- * @returns one result per notebook; never throws for a failing cell
+ * @param options.onResult called as each notebook finishes (with several jobs: in the order they finish)
+ * @returns one result per notebook, in the order of `notebooks`; never throws for a failing cell
  * @throws {Error} when the executor itself cannot start
  */
 export function runNotebooks({
   notebooks,
   outputDir,
   env = process.env,
+  jobs = WALKTHROUGH_JOBS,
   onResult = () => {},
 }: {
   notebooks: string[];
   outputDir: string;
   env?: NodeJS.ProcessEnv;
+  jobs?: number;
   onResult?: (result: NotebookResult) => void;
 }): Promise<NotebookResult[]> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn("/usr/bin/python3", [EXECUTOR, "--output-dir", outputDir, ...notebooks], {
+    const child = spawn("/usr/bin/python3", [EXECUTOR, "--jobs", String(jobs), "--output-dir", outputDir, ...notebooks], {
       cwd: PROJECT_ROOT,
       env: { ...env, PYTHONWARNINGS: "ignore" },
       stdio: ["ignore", "pipe", "pipe"],
@@ -82,7 +112,7 @@ export function runNotebooks({
       if (results.length < notebooks.length) {
         reject(new Error(`The notebook executor stopped after ${results.length} of ${notebooks.length} notebooks:\n${stderr.trim()}`));
       } else {
-        resolvePromise(results);
+        resolvePromise(notebooks.map((notebook) => results.find((result) => result.notebook === notebook) as NotebookResult));
       }
     });
   });
