@@ -1,12 +1,15 @@
 /**
- * The inference engine of the local server: node-llama-cpp on the CPU, one context with one
- * sequence, tokens sampled in JavaScript from the model's probabilities (see sampler.ts). Callers must not run
- * two generations at once (the HTTP layer serialises them through a queue).
+ * The inference engine of the local server: node-llama-cpp on the CPU, one model and `workers`
+ * contexts of one sequence each, tokens sampled in JavaScript from the model's probabilities (see
+ * sampler.ts). Each context computes alone (its own threads, nothing batched with other requests), so
+ * a generation's output does not depend on how many run beside it. Callers run at most `workers`
+ * generations at once (the HTTP layer's queue does).
  *
  * node-llama-cpp is an ES module with top-level await: it is loaded with a dynamic `import()`, and
  * this file must never be imported by code that runs in a notebook kernel.
  */
-import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import * as os from "os";
 import * as path from "path";
 import { readFileSync } from "fs";
 import { computeFingerprint, FingerprintInputs, sha256OfFile } from "./fingerprint";
@@ -24,6 +27,19 @@ export interface EngineOptions {
   threads?: number;
   /** Context window in tokens (prompt + completion). Default: the model's training context, at most 2048. */
   contextSize?: number;
+  /**
+   * Generations that can run at once, each in its own context with `threads` threads. Default
+   * `defaultWorkers()`. Not part of the fingerprint: a text does not depend on it (tested).
+   */
+  workers?: number;
+}
+
+/**
+ * Engine workers by default: one per CPU core (each runs one thread), at most 4.
+ * @returns an integer from 1 to 4.
+ */
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(4, os.availableParallelism()));
 }
 
 /** A token's log-probability in OpenAI's `logprobs.content` shape. */
@@ -70,6 +86,8 @@ export interface Engine {
   contextSize: number;
   batchSize: number;
   threads: number;
+  /** Generations that can run at once (see `EngineOptions.workers`). */
+  workers: number;
   /** Renders and tokenizes messages (the model's chat template, else plain text; see prompt.ts). */
   tokenizeMessages(messages: ReadonlyArray<{ role: string; content: string }>): number[];
   generate(options: GenerationOptions): Promise<GeneratedChoice>;
@@ -85,7 +103,10 @@ const DETOKENIZE_CONTEXT_TOKENS = 8;
  * @returns the engine.
  * @throws Error when the model cannot be loaded.
  */
-export async function loadEngine({ modelPath, batchSize = 512, threads = 1, contextSize }: EngineOptions): Promise<Engine> {
+export async function loadEngine({ modelPath, batchSize = 512, threads = 1, contextSize, workers = defaultWorkers() }: EngineOptions): Promise<Engine> {
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new Error(`Expected \`workers\` to be a whole number from 1 up, got ${workers}. Use 1 for one generation at a time.`);
+  }
   const nodeLlamaCpp = await import("node-llama-cpp");
   // Apple Silicon has only node-llama-cpp's Metal build; its layers stay on the CPU (gpuLayers: 0) so
   // outputs are computed as on every other laptop. Everywhere else: the CPU build.
@@ -105,8 +126,10 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
   checkEmbeddedModel(modelPath, modelSha256);
   const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
   const resolvedContextSize = contextSize ?? Math.min(model.trainContextSize, 2048);
-  const context = await model.createContext({ contextSize: resolvedContextSize, batchSize, threads, sequences: 1 });
-  const sequence = context.getSequence();
+  const contexts: LlamaContext[] = [];
+  for (let index = 0; index < workers; index++) contexts.push(await model.createContext({ contextSize: resolvedContextSize, batchSize, threads, sequences: 1 }));
+  const context = contexts[0] as LlamaContext;
+  const idleSequences = contexts.map((each) => each.getSequence());
 
   const chatTemplate = readChatTemplate(model);
   const chatWrapper = chatTemplate === undefined ? undefined : new nodeLlamaCpp.JinjaTemplateChatWrapper({ template: chatTemplate });
@@ -147,10 +170,19 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
     contextSize: context.contextSize,
     batchSize: context.batchSize,
     threads,
+    workers,
     tokenizeMessages,
-    generate: (options) => generateChoice(model, sequence, options),
+    generate: async (options) => {
+      const sequence = idleSequences.pop();
+      if (sequence === undefined) throw new Error(`All ${workers} engine workers are busy: run at most ${workers} generations at once.`);
+      try {
+        return await generateChoice(model, sequence, options);
+      } finally {
+        idleSequences.push(sequence);
+      }
+    },
     close: async () => {
-      await context.dispose();
+      for (const each of contexts) await each.dispose();
       await model.dispose();
       await llama.dispose();
     },

@@ -3,7 +3,7 @@
  * run it through `seedlab serve` / `npm run serve` (src/cli/serve.ts). Run directly, it serves until
  * stopped (Ctrl+C). All flags are optional:
  *   --host 127.0.0.1   --port 0 (0 = a free port)   --model PATH (else SEEDLAB_MODEL_PATH, else the default model)
- *   --batch-size 512   --threads 1   --context-size 2048   --max-queue 64
+ *   --batch-size 512   --threads 1   --context-size 2048   --max-queue 64   --workers (one per core, at most 4)
  * `startLocalServer` (start.ts) runs this file in a child process with `--ready-json` (print one JSON
  * line `{ "event": "ready", url, model, fingerprint }` or `{ "event": "error", message }` on stdout)
  * and `--exit-with-parent` (exit when stdin closes, i.e. when the parent process dies).
@@ -23,6 +23,7 @@ export interface ServeOptions {
   threads?: number;
   contextSize?: number;
   maxQueue?: number;
+  workers?: number;
 }
 
 /** A server listening in this process. */
@@ -40,8 +41,8 @@ export interface RunningServer {
  * @returns the running server.
  * @throws Error when no model is found, it cannot be loaded, or the port cannot be bound.
  */
-export async function serve({ modelPath, host = "127.0.0.1", port = 0, batchSize, threads, contextSize, maxQueue }: ServeOptions = {}): Promise<RunningServer> {
-  const engine = await loadEngine({ modelPath: findModelPath({ explicitPath: modelPath }), batchSize, threads, contextSize });
+export async function serve({ modelPath, host = "127.0.0.1", port = 0, batchSize, threads, contextSize, maxQueue, workers }: ServeOptions = {}): Promise<RunningServer> {
+  const engine = await loadEngine({ modelPath: findModelPath({ explicitPath: modelPath }), batchSize, threads, contextSize, workers });
   const server = createLocalHttpServer(engine, { maxQueue });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
@@ -69,8 +70,8 @@ export async function serve({ modelPath, host = "127.0.0.1", port = 0, batchSize
   };
 }
 
-const NUMBER_FLAGS = { "--port": "port", "--batch-size": "batchSize", "--threads": "threads", "--context-size": "contextSize", "--max-queue": "maxQueue" } as const;
-const NUMBER_RANGES: Record<string, [number, number]> = { port: [0, 65535], batchSize: [1, 65536], threads: [1, 256], contextSize: [16, 1048576], maxQueue: [0, 100000] };
+const NUMBER_FLAGS = { "--port": "port", "--batch-size": "batchSize", "--threads": "threads", "--context-size": "contextSize", "--max-queue": "maxQueue", "--workers": "workers" } as const;
+const NUMBER_RANGES: Record<string, [number, number]> = { port: [0, 65535], batchSize: [1, 65536], threads: [1, 256], contextSize: [16, 1048576], maxQueue: [0, 100000], workers: [1, 64] };
 
 /**
  * Parses the command line flags.
@@ -101,7 +102,7 @@ export function parseServeArgs(args: readonly string[]): { options: ServeOptions
         options[name] = number;
       }
     } else {
-      throw new Error(`Unknown flag \`${flag}\`. Flags: --host, --port, --model, --batch-size, --threads, --context-size, --max-queue.`);
+      throw new Error(`Unknown flag \`${flag}\`. Flags: --host, --port, --model, --batch-size, --threads, --context-size, --max-queue, --workers.`);
     }
   }
   return { options, readyJson, exitWithParent };
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
     } else {
       console.log(`seedlab local server: ${running.url}`);
       console.log(`  model ${engine.modelId} (${engine.modelPath})`);
-      console.log(`  system_fingerprint ${engine.fingerprint}, batch size ${engine.batchSize}, threads ${engine.threads}, context ${engine.contextSize} tokens`);
+      console.log(`  system_fingerprint ${engine.fingerprint}, batch size ${engine.batchSize}, threads ${engine.threads}, ${engine.workers} worker(s), context ${engine.contextSize} tokens`);
       console.log("  Press Ctrl+C to stop.");
     }
   } catch (error) {

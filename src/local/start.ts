@@ -24,8 +24,10 @@ export interface LocalServerOptions {
   threads?: number;
   /** Context window in tokens. Default: the model's training context, at most 2048. */
   contextSize?: number;
-  /** Requests allowed to wait behind the running one before a 429. Default 64. */
+  /** Requests allowed to wait for a free engine worker before a 429. Default 64. */
   maxQueue?: number;
+  /** Generations run at once, each in its own context. Default: one per CPU core, at most 4. Outputs do not depend on it. */
+  workers?: number;
 }
 
 /** A running local server. */
@@ -63,6 +65,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     ["--threads", options.threads],
     ["--context-size", options.contextSize],
     ["--max-queue", options.maxQueue],
+    ["--workers", options.workers],
   ];
   for (const [flag, value] of flags) if (value !== undefined) args.push(flag, String(value));
 
