@@ -105,3 +105,4 @@ export {
 } from "./divergence";
 export { runSweep, summarizeSweep, type Sweep, type SweepCell, type SweepOptions, type SweepRow } from "./sweep";
 export { renderDivergenceHtml, renderHeatmapSvg, renderMarginsHtml, renderPositionsSvg, renderReportHtml, renderSweepHtml } from "./render-analysis";
+export { showProgress, openBackendWithProgress, type LiveDisplay, type Progress } from "./progress";
