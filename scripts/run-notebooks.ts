@@ -56,9 +56,11 @@ export function listNotebooks(folder: string = join(PROJECT_ROOT, "notebooks")):
 
 /**
  * Notebooks executed at once by `npm run walkthrough` and the notebook tests, each in its own kernel
- * with its own local model server (measured: see bench/walkthrough.ts).
+ * with its own local model server: a kernel spends most of its first cell compiling (one core), so
+ * running them together keeps both cores of a laptop busy (`npm run bench:walkthrough -- --jobs 1`
+ * compares).
  */
-export const WALKTHROUGH_JOBS = 1;
+export const WALKTHROUGH_JOBS = 3;
 
 /**
  * Executes the notebooks, each in a fresh kernel, up to `jobs` at once.
