@@ -24,6 +24,7 @@ export const SERVE_COMMAND: CommandSpec = {
     threads: { type: "string", placeholder: "N", description: "CPU threads (default 1, the fastest for small models)." },
     "context-size": { type: "string", placeholder: "N", description: "Context window in tokens (default: the model's, at most 2048)." },
     "max-queue": { type: "string", placeholder: "N", description: "Requests allowed to wait before a 429 (default 64)." },
+    workers: { type: "string", placeholder: "N", description: "Requests generated at once, each in its own context (default: one per core, at most 4; outputs do not depend on it)." },
   },
   details: [
     "Example:",
@@ -41,6 +42,7 @@ const RANGES: Array<[flag: string, key: keyof ServeOptions, minimum: number, max
   ["threads", "threads", 1, 256, "Use 1 (the default)."],
   ["context-size", "contextSize", 16, 1048576, "Use e.g. 2048."],
   ["max-queue", "maxQueue", 0, 100000, "Use e.g. 64."],
+  ["workers", "workers", 1, 64, "Use 1 to 4."],
 ];
 
 /**
@@ -75,7 +77,7 @@ export async function serveCommand(args: readonly string[], context: CommandCont
     [
       `seedlab local server: ${running.url}`,
       `  model ${engine.modelId} (${engine.modelPath})`,
-      `  system_fingerprint ${engine.fingerprint}, batch size ${engine.batchSize}, threads ${engine.threads}, context ${engine.contextSize} tokens`,
+      `  system_fingerprint ${engine.fingerprint}, batch size ${engine.batchSize}, threads ${engine.threads}, ${engine.workers} worker(s), context ${engine.contextSize} tokens`,
       "  Press Ctrl+C to stop.",
       "",
     ].join("\n"),
