@@ -14,7 +14,9 @@
  * argmax and copy nothing. That copy grows with the vocabulary (512 tokens here), the forward pass with
  * the model's size: measure other models before drawing conclusions.
  */
+import type { Token } from "node-llama-cpp";
 import OpenAI from "openai";
+import { detectEndOfText } from "../src/local/end-of-text";
 import { findModelPath } from "../src/local/model-path";
 import { startLocalServer } from "../src/local/start";
 
@@ -61,6 +63,9 @@ async function openRawEngine(): Promise<{ generate: Generate; close: () => Promi
   const context = await model.createContext({ contextSize: 2048, batchSize: 512, threads: 1, sequences: 1 });
   const sequence = context.getSequence();
   const bos = model.tokens.bos;
+  // Like the server: a llama2.c model ends its story at BOS.
+  const bosEndsText = detectEndOfText(model.fileInfo.metadata) === "eog+bos";
+  const endsText = (token: Token) => model.isEogToken(token) || (bosEndsText && token === bos);
   const promptTokens = [...(bos === null ? [] : [bos]), ...model.tokenize(PROMPT, false)];
   return {
     generate: async (temperature, seed) => {
@@ -69,9 +74,9 @@ async function openRawEngine(): Promise<{ generate: Generate; close: () => Promi
       // top_k 0 (the whole vocabulary) and top_p 1: what the server's requests ask for, not node-llama-cpp's defaults (40, 0.95).
       for await (const token of sequence.evaluate(promptTokens, { temperature, seed, topK: 0, topP: 1 })) {
         generated.push(token);
-        if (model.isEogToken(token) || generated.length >= MAX_TOKENS) break;
+        if (endsText(token) || generated.length >= MAX_TOKENS) break;
       }
-      const text = model.detokenize(generated.filter((token) => !model.isEogToken(token)), false, promptTokens);
+      const text = model.detokenize(generated.filter((token) => !endsText(token)), false, promptTokens);
       return { tokens: generated.length, text };
     },
     close: async () => {

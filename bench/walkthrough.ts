@@ -76,7 +76,7 @@ async function probeParts(outputDir: string): Promise<void> {
   ];
   const notebook = {
     cells: cells.map((source) => ({ cell_type: "code", source, metadata: {}, outputs: [], execution_count: null })),
-    metadata: { kernelspec: { name: "tslab", display_name: "TypeScript (seedlab)", language: "typescript" } },
+    metadata: { kernelspec: { name: "seedlab", display_name: "TypeScript (seedlab)", language: "typescript" } },
     nbformat: 4,
     nbformat_minor: 5,
   };
@@ -125,7 +125,7 @@ function report(results: NotebookResult[], wallSeconds: number, jobs: number): v
 
 async function main(): Promise<number> {
   const { jobs, parts } = parseArgs(process.argv.slice(2));
-  ensureJupyter();
+  ensureJupyter({ need: "executor" });
   const outputDir = mkdtempSync(join(tmpdir(), "seedlab-bench-walkthrough-"));
   try {
     console.log(`seedlab walkthrough benchmark · ${load()} at the start`);

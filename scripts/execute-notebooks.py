@@ -1,11 +1,12 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Executes notebooks on the tslab kernel, headless, and writes executed copies and HTML exports.
 
-Usage: /usr/bin/python3 scripts/execute-notebooks.py [--jobs N] --output-dir out notebooks/01-....ipynb ...
+Usage: PYTHON scripts/execute-notebooks.py [--jobs N] --output-dir out notebooks/01-....ipynb ...
 
-Runs on Debian's Python (/usr/bin/python3), which has nbclient and nbconvert; the pyenv python3 first
-on PATH does not. `--jobs N` executes up to N notebooks at once, each in its own kernel (default 1).
-Prints one JSON line per notebook as it finishes:
+PYTHON is any Python that imports nbformat, nbclient and nbconvert: scripts/run-notebooks.ts finds one
+(SEEDLAB_PYTHON, python3, python, py -3, the Python of the `jupyter` command). `--jobs N` executes up
+to N notebooks at once, each in its own kernel (default 1). Prints one JSON line per notebook as it
+finishes:
   {"notebook", "ok", "cells", "seconds", "executed", "html", "failedCell", "message", "timing"}
 where "timing" is {"kernelStartSeconds", "cells": [{"index", "seconds", "outputs": [[seconds, kind], ...]}]}:
 each code cell's wall time and when each of its outputs arrived ("display" = a new display,
@@ -113,7 +114,7 @@ async def execute(path, output_dir, timeout):
     notebook = nbformat.read(path, as_version=4)
     client = TimedClient(
         notebook,
-        kernel_name="tslab",
+        kernel_name="seedlab",
         timeout=timeout,
         allow_errors=False,
         resources={"metadata": {"path": ROOT}},

@@ -1,10 +1,12 @@
 /**
- * Executes notebooks headless on the tslab kernel through Jupyter (nbclient on Debian's Python),
- * writing executed copies and HTML exports. Used by `npm run walkthrough` and by the tests.
+ * Executes notebooks headless on the tslab kernel through Jupyter (nbclient, on the first Python found
+ * that has it: see scripts/find-jupyter.mjs), writing executed copies and HTML exports. Used by
+ * `npm run walkthrough` and by the tests.
  */
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { EXECUTOR_MODULES, findPython } from "./find-jupyter.mjs";
 
 export const PROJECT_ROOT = resolve(__dirname, "..");
 const EXECUTOR = join(PROJECT_ROOT, "scripts", "execute-notebooks.py");
@@ -70,7 +72,7 @@ export const WALKTHROUGH_JOBS = 3;
  * @param options.env environment of the kernels (default: this process's)
  * @param options.onResult called as each notebook finishes (with several jobs: in the order they finish)
  * @returns one result per notebook, in the order of `notebooks`; never throws for a failing cell
- * @throws {Error} when the executor itself cannot start
+ * @throws {Error} when no Python has nbclient (with the fix), or the executor itself cannot start
  */
 export function runNotebooks({
   notebooks,
@@ -86,7 +88,11 @@ export function runNotebooks({
   onResult?: (result: NotebookResult) => void;
 }): Promise<NotebookResult[]> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn("/usr/bin/python3", [EXECUTOR, "--jobs", String(jobs), "--output-dir", outputDir, ...notebooks], {
+    const python = findPython(EXECUTOR_MODULES, env);
+    if (python === null) {
+      throw new Error(`No Python that imports ${EXECUTOR_MODULES.join(", ")} was found (tried SEEDLAB_PYTHON, python3, python, py -3, the Python of \`jupyter\`). Install Jupyter (\`node scripts/ensure-jupyter.mjs\` says how), or set SEEDLAB_PYTHON to a Python that has them.`);
+    }
+    const child = spawn(python.command, [...python.args, EXECUTOR, "--jobs", String(jobs), "--output-dir", outputDir, ...notebooks], {
       cwd: PROJECT_ROOT,
       env: { ...env, PYTHONWARNINGS: "ignore" },
       stdio: ["ignore", "pipe", "pipe"],

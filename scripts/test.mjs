@@ -33,7 +33,7 @@ if (process.argv[2] === "--fast") {
 }
 
 try {
-  ensureJupyter();
+  ensureJupyter({ need: "executor" });
 } catch (error) {
   console.error(`seedlab: ${error.message}`);
   process.exit(1);

@@ -8,7 +8,7 @@ import { ensureJupyter } from "./ensure-jupyter.mjs";
 import { listNotebooks, PROJECT_ROOT, runNotebooks, WALKTHROUGH_JOBS } from "./run-notebooks";
 
 async function main(): Promise<number> {
-  ensureJupyter();
+  ensureJupyter({ need: "executor" });
   const named = process.argv.slice(2);
   const notebooks = named.length > 0 ? named : listNotebooks();
   const outputDir = join(PROJECT_ROOT, "out");

@@ -4,9 +4,10 @@
  */
 import type OpenAI from "openai";
 import { createClient } from "./client";
-import type { Settings } from "./config";
+import type { Settings } from "./settings";
 import { startLocalServer } from "./local/start";
-import type { BackendKind } from "./validate";
+import { ShownAs, formatValue, invalidParameter } from "./core/errors";
+import type { BackendKind } from "./core/validate";
 
 /** An open backend: a client ready to use and the model to ask for. */
 export interface Backend {
@@ -16,6 +17,8 @@ export interface Backend {
   /** The base URL the client talks to (for `local`: http://127.0.0.1:PORT/v1). */
   baseURL: string;
   client: OpenAI;
+  /** How the model was chosen when no model was set (e.g. the one model a compatible server lists), else null. */
+  notice: string | null;
   /** Stops the local server (for other backends it does nothing). Safe to call twice. */
   close(): Promise<void>;
 }
@@ -30,11 +33,14 @@ export interface Backend {
 export async function openBackend(settings: Settings): Promise<Backend> {
   if (settings.backend !== "local") {
     const baseURL = settings.baseURL as string;
+    const client = createClient({ ...settings, baseURL });
+    const model = settings.model ?? (await onlyServedModel(client, baseURL));
     return {
       kind: settings.backend,
-      model: settings.model,
+      model,
       baseURL,
-      client: createClient({ ...settings, baseURL }),
+      client,
+      notice: settings.model === null ? `SEEDLAB_MODEL is not set: using \`${model}\`, the one model ${baseURL} serves.` : null,
       close: async () => {},
     };
   }
@@ -43,9 +49,41 @@ export async function openBackend(settings: Settings): Promise<Backend> {
   return {
     kind: "local",
     // A GGUF file other than the default is served under its own name: ask for that unless a model was set.
-    model: settings.sources.SEEDLAB_MODEL === "default" ? server.model : settings.model,
+    model: settings.sources.SEEDLAB_MODEL === "default" || settings.model === null ? server.model : settings.model,
     baseURL: server.url,
     client: createClient({ ...settings, baseURL: server.url }),
+    notice: null,
     close: () => (closed ??= server.close()),
   };
+}
+
+/**
+ * The one model a server lists at `GET /v1/models` (llama.cpp's server, LM Studio and `seedlab serve`
+ * list exactly one).
+ * @throws {InvalidParameterError} For `SEEDLAB_MODEL` when the server lists none or several (naming
+ *   them), or when the list cannot be read.
+ */
+async function onlyServedModel(client: OpenAI, baseURL: string): Promise<string> {
+  let ids: string[];
+  try {
+    ids = [];
+    for await (const model of client.models.list()) ids.push(model.id);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw invalidParameter(
+      "SEEDLAB_MODEL",
+      "set",
+      new ShownAs("nothing"),
+      `The server at ${formatValue(baseURL)} was asked for its models at GET /models: listing them failed (${reason}). ` +
+        "Set SEEDLAB_MODEL (`--model` on the command line) to a model that server serves, e.g. SEEDLAB_MODEL=llama3.2 for Ollama.",
+    );
+  }
+  if (ids.length === 1) return ids[0] as string;
+  const listed = ids.length === 0 ? "lists no models" : `serves ${ids.length} models: ${ids.map((id) => formatValue(id)).join(", ")}`;
+  throw invalidParameter(
+    "SEEDLAB_MODEL",
+    "set",
+    new ShownAs("nothing"),
+    `The OpenAI-compatible server at ${formatValue(baseURL)} ${listed}. Set SEEDLAB_MODEL (\`--model\` on the command line) to ${ids.length === 0 ? "a model it serves" : "one of them"}.`,
+  );
 }

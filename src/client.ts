@@ -3,8 +3,9 @@
  * handling are the same everywhere.
  */
 import OpenAI from "openai";
-import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from "./config";
-import { InvalidParameterError, formatValue, validateBaseURL, validateCount } from "./validate";
+import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from "./core/constants";
+import { validateBaseURL, validateCount } from "./core/validate";
+import { invalidParameter } from "./core/errors";
 
 /**
  * The SDK refuses to start without a key, but local and most OpenAI-compatible servers take none.
@@ -32,10 +33,7 @@ export interface ClientSettings {
  */
 export function createClient({ baseURL, apiKey = null, timeoutMs = DEFAULT_TIMEOUT_MS, maxRetries = DEFAULT_MAX_RETRIES }: ClientSettings): OpenAI {
   if (baseURL === null || baseURL === undefined) {
-    throw new InvalidParameterError(
-      "baseURL",
-      `Expected \`baseURL\` to be an http(s) URL, got ${formatValue(baseURL)}. Use openBackend(settings) for the local backend, or set OPENAI_BASE_URL.`,
-    );
+    throw invalidParameter("baseURL", "an http(s) URL", baseURL, "Use openBackend(settings) for the local backend, or set OPENAI_BASE_URL.");
   }
   validateBaseURL(baseURL, "baseURL");
   validateCount(timeoutMs, { parameter: "timeoutMs", fix: "Use e.g. 60000 (one minute)." });

@@ -1,108 +1,72 @@
 /**
- * seedlab's public API: settings, backends, one request, batches, comparison, rendering.
- * Notebooks import from here: `import { loadSettings, openBackend, runBatch } from "./src";`.
+ * seedlab's public API: what the notebooks, the README and your own scripts use. Everything else is internal (tests
+ * import internals from their modules directly). Import from `"./src/index"` (a tslab kernel does not resolve a
+ * folder to its `index.ts`).
+ *
+ * Layout: `core/` (one request, a batch, their records, errors and saved runs), `analysis/` (what runs show),
+ * `render/` (HTML, SVG and text views), `local/` (the embedded model's server), `cli/` (the `seedlab` command),
+ * and here `settings.ts`, `client.ts` and `backend.ts` (where requests go).
  */
-export type { Batch, BatchProgress, ChatMessage, ChatParameters, ChatRun, RunError, TokenLogprob } from "./types";
-export {
-  DEFAULT_CONCURRENCY,
-  DEFAULT_LOCAL_MODEL,
-  DEFAULT_MAX_RETRIES,
-  DEFAULT_OPENAI_MODEL,
-  DEFAULT_TIMEOUT_MS,
-  OPENAI_API_BASE_URL,
-  SETTING_NAMES,
-  describeSettings,
-  loadSettings,
-  type SettingName,
-  type SettingSource,
-  type Settings,
-} from "./config";
-export { NO_API_KEY, createClient, type ClientSettings } from "./client";
-export { openBackend, type Backend } from "./backend";
-export {
-  ChatRequestError,
-  DEFAULT_MAX_TOKENS,
-  DEFAULT_TEMPERATURE,
-  SEED_HEADER,
-  buildChatParameters,
-  canonicalJson,
-  failedRun,
-  getChatResponse,
-  hashParameters,
-  redactSecrets,
-  sendChat,
-  toRunError,
-  tryChatResponse,
-  type ChatOptions,
-  type ChatRequest,
-} from "./chat";
-export { describeParameters, runBatch, runRequests, type BatchOptions } from "./batch";
-export { compareRuns, wordSimilarity, type Comparison, type DistinctOutput, type FingerprintGroup } from "./compare";
+
 // Named, not `export *`: an ES module importing this CommonJS-compiled file sees only names it can detect.
+
+/** The records: a request's parameters, one run, a batch, progress. */
+export type { Batch, BatchProgress, ChatMessage, ChatParameters, ChatRun, RunError, TokenLogprob } from "./core/types";
+/** A run that returned a text, and the type guard that says so. */
+export { isSucceeded, runsOf, type FailedRun, type SucceededRun } from "./core/runs";
+/** Defaults, each defined once. */
+export { DEFAULT_CONCURRENCY, DEFAULT_MAX_TOKENS, DEFAULT_RUNS, DEFAULT_TEMPERATURE } from "./core/constants";
+/** Errors: every seedlab error extends `SeedlabError`; bad input is an `InvalidParameterError`, before any request. */
+export { ChatRequestError, type ChatRequest } from "./core/chat";
+export { InvalidParameterError, SeedlabError } from "./core/errors";
+export { SavedRunsError } from "./core/saved-runs";
+
+/** Settings from the environment and `.env`; the backend they name; an `openai` client. */
+export { describeSettings, loadSettings, type Settings } from "./settings";
+export { openBackend, type Backend } from "./backend";
+export { createClient, type ClientSettings } from "./client";
+export { startLocalServer, type LocalServer, type LocalServerOptions } from "./local/start";
+
+/** One request, a batch of them, saved and resumed batches. */
+export { getChatResponse, tryChatResponse } from "./core/chat";
+export { runBatch, runRequests, type BatchOptions } from "./core/batch";
+export { appendRun, readRuns, runSavedBatch, writeRuns, type SavedBatchOptions } from "./core/saved-runs";
+
+/** What runs show. */
+export { compareRuns, wordSimilarity, type Comparison } from "./analysis/compare-runs";
+export { verifyReproducibility, type Check } from "./analysis/verify";
+export { runVariants, type Variant, type VariantsResult } from "./analysis/variants";
+export { compareBatches, type BatchChanges, type RunPair } from "./analysis/compare-batches";
+export { runOnTwoConfigurations, type TwoConfigurations } from "./analysis/configurations";
+export { buildReport, runSuite, type PromptReport, type ReproducibilityReport } from "./analysis/report";
+export type { SuitePrompt } from "./analysis/report";
+export { computeMargins, findBatchDivergences, findDivergence } from "./analysis/divergence";
+export type { BatchDivergence, TokenMargin } from "./analysis/divergence";
+export { runSweep, summarizeSweep, type Sweep } from "./analysis/sweep";
+
+/** Views: every renderer returns a string (HTML, SVG or terminal text). */
 export {
-  DIFF_STYLES,
-  TABLE_STYLES,
-  diffTexts,
-  escapeHtml,
-  findReference,
-  htmlCell,
-  htmlHeader,
+  renderBatchChangesHtml,
   renderBatchHtml,
   renderBatchText,
+  renderChecksHtml,
+  renderComparisonHtml,
   renderDiffHtml,
   renderDiffLegendHtml,
   renderDiffText,
+  renderDivergenceHtml,
+  renderFingerprintChangeHtml,
+  renderHeatmapSvg,
+  renderMarginsHtml,
+  renderProgressHtml,
+  renderReportHtml,
   renderRunHtml,
   renderRunText,
-  renderVerdict,
-  shouldUseColor,
-  type BatchHtmlOptions,
-  type DiffGranularity,
-  type TextRenderOptions,
-} from "./render";
-export {
-  BACKEND_KINDS,
-  InvalidParameterError,
-  explainUnsupportedParameter,
-  formatValue,
-  validateBackendKind,
-  validateBaseURL,
-  validateBatchOptions,
-  validateChatParameters,
-  validateCount,
-  validateMessages,
-  validateSeed,
-  validateTemperature,
-  type BackendKind,
-} from "./validate";
-export { verifyReproducibility, type Check, type CheckStatus } from "./verify";
-export { runVariants, type Variant, type VariantOutcome, type VariantsResult } from "./variants";
-export { compareBatches, type BatchChanges, type RunPair } from "./compare-batches";
-export {
-  renderBatchChangesHtml,
-  renderChecksHtml,
-  renderComparisonHtml,
-  renderFingerprintChangeHtml,
-  renderProgressHtml,
   renderSettingsHtml,
+  renderSweepHtml,
   renderVariantsHtml,
-} from "./render-notebook";
-export { startLocalServer, type LocalServer, type LocalServerOptions } from "./local/start";
-export { SavedRunsError, appendRun, readRuns, runSavedBatch, writeRuns, type SavedBatchOptions } from "./saved-runs";
-export { buildReport, runSuite, type FingerprintOutputs, type PromptReport, type ReproducibilityReport, type SuiteOptions, type SuitePrompt } from "./report";
-export {
-  computeMargins,
-  findBatchDivergences,
-  findDivergence,
-  type Alternative,
-  type BatchDivergence,
-  type BatchDivergenceOptions,
-  type Divergence,
-  type DivergenceOptions,
-  type DivergenceUnit,
-  type MarginOptions,
-  type TokenMargin,
-} from "./divergence";
-export { runSweep, summarizeSweep, type Sweep, type SweepCell, type SweepOptions, type SweepRow } from "./sweep";
-export { renderDivergenceHtml, renderHeatmapSvg, renderMarginsHtml, renderPositionsSvg, renderReportHtml, renderSweepHtml } from "./render-analysis";
-export { showProgress, openBackendWithProgress, type LiveDisplay, type Progress } from "./progress";
+  renderVerdict,
+} from "./render/index";
+
+/** Live progress in a notebook cell: what is running, n of N, each step's time (pass `tslab.newDisplay()`). */
+export { openBackendWithProgress, showProgress, type LiveDisplay, type Progress } from "./progress";

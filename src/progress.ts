@@ -15,9 +15,9 @@
  */
 import type { Backend } from "./backend";
 import { openBackend } from "./backend";
-import type { Settings } from "./config";
-import { escapeHtml } from "./render-diff";
-import type { BatchProgress } from "./types";
+import type { Settings } from "./settings";
+import { escapeHtml } from "./render/html";
+import type { BatchProgress } from "./core/types";
 
 /** Anything that shows HTML and replaces it on the next call: `tslab.newDisplay()` returns one. */
 export interface LiveDisplay {

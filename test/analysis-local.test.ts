@@ -5,14 +5,14 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import type { Batch, ChatRun } from "../src/types";
+import type { Batch, ChatRun } from "../src/core/types";
 import { startLocalServer, type LocalServer } from "../src/local/start";
-import { runRequests } from "../src/batch";
-import { compareRuns } from "../src/compare";
-import { buildReport, runSuite } from "../src/report";
-import { computeMargins, findBatchDivergences, findDivergence, type Alternative } from "../src/divergence";
-import { runSweep, summarizeSweep } from "../src/sweep";
-import { renderDivergenceHtml, renderHeatmapSvg, renderReportHtml, renderSweepHtml } from "../src/render-analysis";
+import { runRequests } from "../src/core/batch";
+import { compareRuns } from "../src/analysis/compare-runs";
+import { buildReport, runSuite } from "../src/analysis/report";
+import { computeMargins, findBatchDivergences, findDivergence, type Alternative } from "../src/analysis/divergence";
+import { runSweep, summarizeSweep } from "../src/analysis/sweep";
+import { renderDivergenceHtml, renderHeatmapSvg, renderReportHtml, renderSweepHtml } from "../src/render/index";
 
 const GUIDE = { system: "You are a helpful assistant.", user: "Generate a short excerpt of news about a journey to Mars.", max_tokens: 60 };
 const WITH_LOGPROBS = { logprobs: true, top_logprobs: 5 };
@@ -49,7 +49,7 @@ test("temperature 0 on one server: TARr@4 = 1, one fingerprint; the sweep collap
   for (const prompt of report.prompts) {
     assert.deepEqual(prompt.fingerprints.map((group) => [group.fingerprint, group.count, group.distinctOutputs]), [[standard.fingerprint, 4, 1]]);
     assert.equal(prompt.differsWithinFingerprint, false);
-    assert.equal(prompt.minimumSimilarity, 1);
+    assert.equal(prompt.similarity.minimum, 1);
   }
   const greedy = batches[0]?.runs[0] as ChatRun;
   const margins = computeMargins({ run: greedy });

@@ -2,9 +2,9 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type OpenAI from "openai";
 import { createClient } from "../src/client";
-import { runBatch, runRequests } from "../src/batch";
-import { InvalidParameterError } from "../src/validate";
-import type { BatchProgress } from "../src/types";
+import { runBatch, runRequests } from "../src/core/batch";
+import { InvalidParameterError } from "../src/core/validate";
+import type { BatchProgress } from "../src/core/types";
 import { completion, startFaultServer, type FaultServer } from "./support/fault-server";
 
 // Replies are scripted by the user prompt: "delay:<ms>" waits, "fail-on:<n>" fails the n-th request of

@@ -3,8 +3,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { createClient } from "../src/client";
-import { ChatRequestError, getChatResponse, hashParameters, tryChatResponse } from "../src/chat";
-import { InvalidParameterError } from "../src/validate";
+import { ChatRequestError, getChatResponse, hashParameters, tryChatResponse } from "../src/core/chat";
+import { InvalidParameterError } from "../src/core/validate";
 import { completion, startFaultServer, type FaultResponse, type FaultServer } from "./support/fault-server";
 
 // A fresh fake key each run: recognisable in a search, never a committed key-shaped string.

@@ -9,10 +9,11 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { Batch } from "../src/types";
+import type { Batch } from "../src/core/types";
 import type { CheckReport } from "../src/cli/check";
 import { escapeXml } from "../src/cli/junit";
 import { runCli } from "../src/cli/main";
+import { findPython } from "../scripts/find-jupyter.mjs";
 
 const ROOT = path.resolve(__dirname, "..");
 const BIN = path.join(ROOT, "bin", "seedlab.js");
@@ -69,10 +70,12 @@ const writeJson = (name: string, value: unknown): string => {
   return name;
 };
 
-/** Parses XML with a real parser (Python's minidom, in every Debian python3), or fails with its message. */
+/** Parses XML with a real parser (Python's minidom, in every Python), or fails with its message. */
 function assertWellFormedXml(xmlFile: string): void {
-  const parsed = spawnSync("python3", ["-c", "import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1]); print('well-formed')", xmlFile], { encoding: "utf8" });
-  assert.equal(parsed.error, undefined, "python3 is needed to parse the JUnit file");
+  const python = findPython(["xml.dom.minidom"]);
+  assert.ok(python, "a Python (SEEDLAB_PYTHON, python3, python or py -3) is needed to parse the JUnit file");
+  const parsed = spawnSync(python.command, [...python.args, "-c", "import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1]); print('well-formed')", xmlFile], { encoding: "utf8" });
+  assert.equal(parsed.error, undefined, `${python.command} could not run`);
   assert.equal(parsed.status, 0, `not well-formed XML: ${parsed.stderr}`);
 }
 
@@ -203,6 +206,13 @@ test("run without backend flags starts the local model itself, and lists the see
   assert.match(result.stdout, /^seedlab run · local · stories260K · http:\/\/127\.0\.0\.1:\d+\/v1 · 2 runs$/m);
   assert.match(result.stdout, /^Seeds the backend used: #0 -?\d+, #1 -?\d+ \(replay one with --seed\)\.$/m);
   assert.match(result.stdout, /^Verdict: /m);
+});
+
+test("run against a compatible server without --model uses the one model it lists, and says so on stderr", async () => {
+  const result = await seedlab(["run", "Once upon a time", "-n", "1", "--seed", "1", "--max-tokens", "5", "--base-url", url]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /SEEDLAB_MODEL is not set: using `stories260K`, the one model http:\/\/127\.0\.0\.1:\d+\/v1 serves\./);
+  assert.match(result.stdout, /^seedlab run · compatible · stories260K · /m);
 });
 
 test("run exits 1 when requests fail, and shows why", async () => {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compareRuns, wordSimilarity } from "../src/compare";
+import { compareRuns, wordSimilarity } from "../src/analysis/compare-runs";
 import { RATE_LIMITED, makeRun, makeRuns } from "./support/runs";
 
 test("wordSimilarity: shared words over all words, 1 = identical, 0 = nothing shared", () => {
@@ -19,8 +19,8 @@ test("wordSimilarity: shared words over all words, 1 = identical, 0 = nothing sh
 test("all identical: one output, share 1, similarity 1, one fingerprint, parameters identical", () => {
   const comparison = compareRuns(makeRuns(["same", "same", "same", "same", "same"]));
   assert.deepEqual(comparison.distinctOutputs, [{ content: "same", count: 5, runIndexes: [0, 1, 2, 3, 4] }]);
-  assert.equal(comparison.identicalCount, 5);
-  assert.equal(comparison.identicalShare, 1);
+  assert.equal(comparison.mostCommonCount, 5);
+  assert.equal(comparison.mostCommonShare, 1);
   assert.equal(comparison.similarity.mean, 1);
   assert.equal(comparison.similarity.minimum, 1);
   assert.equal(comparison.similarity.measure, "word-overlap");
@@ -35,8 +35,8 @@ test("mixed outputs: most common first, ties by earliest run; share against the 
     comparison.distinctOutputs.map(({ content, count, runIndexes }) => `${content}:${count}:${runIndexes.join(",")}`),
     ["a:3:1,2,5", "b:2:0,4", "c:1:3"],
   );
-  assert.equal(comparison.identicalCount, 3);
-  assert.equal(comparison.identicalShare, 0.5);
+  assert.equal(comparison.mostCommonCount, 3);
+  assert.equal(comparison.mostCommonShare, 0.5);
   const tie = compareRuns(makeRuns(["x", "y", "y", "x"]));
   assert.equal(tie.distinctOutputs[0]?.content, "x", "on a tie, the output seen first leads");
 });
@@ -44,7 +44,7 @@ test("mixed outputs: most common first, ties by earliest run; share against the 
 test("all different: share 1/n, matrix symmetric with 1 on the diagonal, minimum <= mean", () => {
   const comparison = compareRuns(makeRuns(["the cat sat", "the dog sat", "a bird flew"]));
   assert.equal(comparison.distinctOutputs.length, 3);
-  assert.equal(comparison.identicalShare, 1 / 3);
+  assert.equal(comparison.mostCommonShare, 1 / 3);
   const { matrix, mean, minimum, runIndexes } = comparison.similarity;
   assert.deepEqual(runIndexes, [0, 1, 2]);
   assert.deepEqual(matrix.map((row, i) => row[i]), [1, 1, 1]);
@@ -62,12 +62,12 @@ test("failed runs are counted and left out of content and fingerprint figures", 
   assert.equal(comparison.succeeded, 3);
   assert.equal(comparison.failed, 2);
   assert.deepEqual(comparison.failedIndexes, [1, 3]);
-  assert.equal(comparison.identicalCount, 2);
-  assert.equal(comparison.identicalShare, 2 / 3);
+  assert.equal(comparison.mostCommonCount, 2);
+  assert.equal(comparison.mostCommonShare, 2 / 3);
   assert.deepEqual(comparison.similarity.runIndexes, [0, 2, 4]);
   assert.deepEqual(comparison.fingerprints, [{ fingerprint: "fp_a", count: 3, runIndexes: [0, 2, 4] }]);
   const allFailed = compareRuns(makeRuns([RATE_LIMITED, RATE_LIMITED]));
-  assert.equal(allFailed.identicalShare, 0);
+  assert.equal(allFailed.mostCommonShare, 0);
   assert.equal(allFailed.similarity.mean, null);
   assert.deepEqual(allFailed.distinctOutputs, []);
   assert.deepEqual(allFailed.fingerprints, []);
@@ -76,7 +76,7 @@ test("failed runs are counted and left out of content and fingerprint figures", 
 test("one run, empty output, empty batch", () => {
   const one = compareRuns(makeRuns([""]));
   assert.deepEqual(one.distinctOutputs, [{ content: "", count: 1, runIndexes: [0] }]);
-  assert.equal(one.identicalShare, 1);
+  assert.equal(one.mostCommonShare, 1);
   assert.deepEqual(one.similarity.matrix, [[1]]);
   assert.equal(one.similarity.mean, null);
   assert.equal(one.similarity.minimum, null);

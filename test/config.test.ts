@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describeSettings, loadSettings } from "../src/config";
-import { InvalidParameterError } from "../src/validate";
+import { describeSettings, loadSettings } from "../src/settings";
+import { InvalidParameterError } from "../src/core/validate";
 
 const directory = mkdtempSync(join(tmpdir(), "seedlab-config-"));
 after(() => rmSync(directory, { recursive: true, force: true }));
@@ -44,6 +44,10 @@ test("a key alone selects the OpenAI API with gpt-4o-mini; a base URL selects a 
   assert.equal(compatible.backend, "compatible");
   assert.equal(compatible.baseURL, "http://localhost:11434/v1");
   assert.equal(compatible.apiKey, null);
+  const unnamed = loadSettings({ env: { OPENAI_BASE_URL: "http://localhost:8080/v1" }, envFile: noFile });
+  assert.equal(unnamed.backend, "compatible");
+  assert.equal(unnamed.model, null, "no model set: the backend asks the server when it opens");
+  assert.equal(describeSettings(unnamed).SEEDLAB_MODEL, "the one model the server lists (default)");
   const forcedLocal = loadSettings({ env: { OPENAI_API_KEY: KEY, SEEDLAB_BACKEND: "Local" }, envFile: noFile });
   assert.equal(forcedLocal.backend, "local");
   assert.equal(forcedLocal.model, "stories260K");
@@ -74,7 +78,6 @@ const invalid: Array<{ env: NodeJS.ProcessEnv; name: string; message: string }> 
   { env: { OPENAI_BASE_URL: "localhost:11434" }, name: "OPENAI_BASE_URL", message: 'Expected `OPENAI_BASE_URL` to be an http(s) URL, got "localhost:11434". Use the server\'s' },
   { env: { SEEDLAB_BACKEND: "openai" }, name: "OPENAI_API_KEY", message: "Expected `OPENAI_API_KEY` to be set because `SEEDLAB_BACKEND` is \"openai\", got nothing. Put OPENAI_API_KEY=... in .env" },
   { env: { SEEDLAB_BACKEND: "compatible" }, name: "OPENAI_BASE_URL", message: "Expected `OPENAI_BASE_URL` to be set because `SEEDLAB_BACKEND` is \"compatible\", got nothing." },
-  { env: { OPENAI_BASE_URL: "http://localhost:8000/v1" }, name: "SEEDLAB_MODEL", message: 'Expected `SEEDLAB_MODEL` to be set for the OpenAI-compatible server at "http://localhost:8000/v1", got nothing. Set it' },
   { env: { SEEDLAB_TIMEOUT_MS: "1m" }, name: "SEEDLAB_TIMEOUT_MS", message: 'Expected `SEEDLAB_TIMEOUT_MS` to be a whole number of milliseconds from 1 and up, got "1m". Set e.g. SEEDLAB_TIMEOUT_MS=60000' },
   { env: { SEEDLAB_TIMEOUT_MS: "0" }, name: "SEEDLAB_TIMEOUT_MS", message: 'got "0"' },
   { env: { SEEDLAB_MAX_RETRIES: "-1" }, name: "SEEDLAB_MAX_RETRIES", message: 'Expected `SEEDLAB_MAX_RETRIES` to be a whole number of retries from 0 and up, got "-1".' },
@@ -109,7 +112,7 @@ test("the API key never appears in describeSettings or in any settings error", (
     { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: "nope" },
     { OPENAI_API_KEY: KEY, SEEDLAB_BACKEND: "azure" },
     { OPENAI_API_KEY: KEY + " trailing" },
-    { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: "http://localhost:1/v1" },
+    { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: "http://localhost:1/v1", SEEDLAB_CONCURRENCY: "0" },
   ];
   for (const env of badEnvironments) {
     assert.throws(() => loadSettings({ env, envFile: noFile }), (error: unknown) => {

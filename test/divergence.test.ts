@@ -2,10 +2,10 @@
 // tokens and probabilities are test data (not model output), and their HTML views.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { ChatRun } from "../src/types";
-import { computeMargins, findBatchDivergences, findDivergence } from "../src/divergence";
-import { InvalidParameterError } from "../src/validate";
-import { renderDivergenceHtml, renderMarginsHtml, renderPositionsSvg } from "../src/render-analysis";
+import type { ChatRun } from "../src/core/types";
+import { computeMargins, findBatchDivergences, findDivergence } from "../src/analysis/divergence";
+import { InvalidParameterError } from "../src/core/validate";
+import { renderDivergenceHtml, renderMarginsHtml, renderPositionsSvg } from "../src/render/index";
 import { RATE_LIMITED, makeRun } from "./support/runs";
 
 /** A run whose text is its tokens joined; each token lists its candidates as [token, probability], the emitted one included. */

@@ -5,8 +5,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createClient } from "../src/client";
-import { runRequests } from "../src/batch";
-import type { BatchProgress, ChatRun } from "../src/types";
+import { runRequests } from "../src/core/batch";
+import type { BatchProgress, ChatRun } from "../src/core/types";
 import { completion, startFaultServer, type FaultResponse, type FaultServer } from "./support/fault-server";
 
 const overloaded = { status: 503, body: { error: { message: "The engine is currently overloaded" } } };

@@ -6,7 +6,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import { createClient } from "../src/client";
-import { runRequests } from "../src/batch";
+import { runRequests } from "../src/core/batch";
 import { startLocalServer, type LocalServer } from "../src/local/start";
 
 const REQUESTS = 200;

@@ -58,6 +58,7 @@ test("parameters the server cannot honour are 400s naming them, never ignored", 
   await expectApiError(client.chat.completions.create({ model: server.model, messages: MESSAGES, tools }), OpenAI.BadRequestError, 400, "tools");
   await expectApiError(client.chat.completions.create({ model: server.model, messages: MESSAGES, response_format: { type: "json_object" } }), OpenAI.BadRequestError, 400, "response_format");
   await expectApiError(client.chat.completions.create({ model: server.model, messages: MESSAGES, presence_penalty: 0.5 }), OpenAI.BadRequestError, 400, "presence_penalty");
+  await expectApiError(postRaw({ toString: 1 }), OpenAI.BadRequestError, 400, "toString");
 });
 
 test("an unknown model is a 404 model_not_found", async () => {

@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { openBackendWithProgress, showProgress } from "../src/progress";
-import { loadSettings } from "../src/config";
-import type { BatchProgress, ChatRun } from "../src/types";
+import { loadSettings } from "../src/settings";
+import type { BatchProgress, ChatRun } from "../src/core/types";
 
 function recorder() {
   const shown: string[] = [];

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compareRuns } from "../src/compare";
+import { compareRuns } from "../src/analysis/compare-runs";
 import { escapeHtml, renderBatchHtml, renderBatchText, renderDiffHtml, renderDiffText, renderRunHtml, renderRunText, renderVerdict } from "../src/render";
-import type { Batch } from "../src/types";
+import type { Batch } from "../src/core/types";
 import { RATE_LIMITED, makeRun, makeRuns } from "./support/runs";
 
 /** The markup without its inline styles and classes, so expectations stay compact. */
@@ -49,6 +49,7 @@ test("verdict line", () => {
   const verdict = (outcomes: Parameters<typeof makeRuns>[0]): string => renderVerdict(compareRuns(makeRuns(outcomes)));
   assert.equal(verdict(["x", "x", "x", "x", "x"]), "5/5 identical · 1 fingerprint · parameters identical");
   assert.equal(verdict(["x", "x", "x", "y", "z"]), "3/5 identical · 3 distinct outputs · 1 fingerprint · parameters identical");
+  assert.equal(verdict(["x", "y", "z"]), "no two identical · 3 distinct outputs · 1 fingerprint · parameters identical");
   assert.equal(verdict(["x", "x", RATE_LIMITED, "x", "x"]), "4/4 identical · 1 fingerprint · parameters identical · 1 failed");
   assert.equal(verdict([RATE_LIMITED, RATE_LIMITED]), "no successful run · parameters identical · 2 failed");
   assert.equal(verdict(["only"]), "1/1 identical · 1 fingerprint · parameters identical");

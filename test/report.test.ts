@@ -3,12 +3,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import type { Batch, ChatRun } from "../src/types";
-import { buildReport, runSuite } from "../src/report";
-import { runSweep, summarizeSweep } from "../src/sweep";
-import { compareRuns } from "../src/compare";
-import { InvalidParameterError } from "../src/validate";
-import { renderHeatmapSvg, renderReportHtml, renderSweepHtml } from "../src/render-analysis";
+import type { Batch, ChatRun } from "../src/core/types";
+import { buildReport, runSuite } from "../src/analysis/report";
+import { runSweep, summarizeSweep } from "../src/analysis/sweep";
+import { compareRuns } from "../src/analysis/compare-runs";
+import { InvalidParameterError } from "../src/core/validate";
+import { renderHeatmapSvg, renderReportHtml, renderSweepHtml } from "../src/render/index";
 import { RATE_LIMITED, makeRun, makeRuns } from "./support/runs";
 
 const batchOf = (label: string, runs: ChatRun[]): Batch => ({ label, runs, concurrency: 5, startedAt: "2025-01-01T00:00:00.000Z", durationMs: 1 });
@@ -27,15 +27,15 @@ test("TARr@N counts prompts whose N outputs are all the same string; similarity 
   const [same, two, whitespace] = report.prompts;
   assert.equal(same?.allIdentical, true);
   assert.equal(same?.mostCommonShare, 1);
-  assert.equal(same?.minimumSimilarity, 1);
+  assert.equal(same?.similarity.minimum, 1);
   assert.equal(two?.allIdentical, false);
   assert.deepEqual(two?.distinctOutputs.map((output) => [output.content, output.count]), [["a b c", 2], ["a b d", 1]]);
   assert.equal(two?.mostCommonShare, 2 / 3);
-  assert.ok((two?.minimumSimilarity ?? 1) < 1 && (two?.minimumSimilarity ?? 0) > 0);
-  assert.ok((two?.meanSimilarity ?? 0) > (two?.minimumSimilarity ?? 1), "one identical pair lifts the mean above the minimum");
+  assert.ok((two?.similarity.minimum ?? 1) < 1 && (two?.similarity.minimum ?? 0) > 0);
+  assert.ok((two?.similarity.mean ?? 0) > (two?.similarity.minimum ?? 1), "one identical pair lifts the mean above the minimum");
   // String identity, not word similarity: an extra space makes a different output, though its words are identical.
   assert.equal(whitespace?.allIdentical, false);
-  assert.equal(whitespace?.minimumSimilarity, 1);
+  assert.equal(whitespace?.similarity.minimum, 1);
 });
 
 test("all identical, all different, one run, empty outputs", () => {
@@ -50,13 +50,13 @@ test("all identical, all different, one run, empty outputs", () => {
   const [different, one, empty, mixed] = report.prompts;
   assert.equal(different?.distinctOutputs.length, 4);
   assert.equal(different?.mostCommonShare, 0.25);
-  assert.equal(different?.minimumSimilarity, 0);
+  assert.equal(different?.similarity.minimum, 0);
   assert.equal(one?.allIdentical, true, "one run agrees with itself");
-  assert.equal(one?.meanSimilarity, null);
+  assert.equal(one?.similarity.mean, null);
   assert.equal(empty?.allIdentical, true, "empty texts are outputs too");
-  assert.equal(empty?.meanSimilarity, 1);
+  assert.equal(empty?.similarity.mean, 1);
   assert.equal(mixed?.allIdentical, false);
-  assert.equal(mixed?.minimumSimilarity, 0);
+  assert.equal(mixed?.similarity.minimum, 0);
   assert.equal(report.runsPerPrompt, null, "the prompts had different numbers of runs");
   assert.equal(report.tarr, 0.5);
 });

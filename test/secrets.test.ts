@@ -8,8 +8,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "dotenv";
 import { createClient } from "../src/client";
-import { SETTING_NAMES } from "../src/config";
-import { runSavedBatch } from "../src/saved-runs";
+import { SETTING_NAMES } from "../src/settings";
+import { runSavedBatch } from "../src/core/saved-runs";
 import { startFaultServer } from "./support/fault-server";
 
 const ROOT = path.resolve(__dirname, "..");

@@ -3,10 +3,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { openBackend, type Backend } from "../src/backend";
-import { loadSettings } from "../src/config";
-import { getChatResponse } from "../src/chat";
-import { runBatch } from "../src/batch";
-import { compareRuns } from "../src/compare";
+import { loadSettings } from "../src/settings";
+import { getChatResponse } from "../src/core/chat";
+import { runBatch } from "../src/core/batch";
+import { compareRuns } from "../src/analysis/compare-runs";
 import { renderVerdict } from "../src/render";
 
 let backend: Backend;
@@ -27,7 +27,7 @@ test("seed 123 at temperature 0: 5/5 identical, one fingerprint, same parameters
   const batch = await runBatch({ client: backend.client, request: { model: backend.model, ...prompt, seed: 123, temperature: 0 }, runs: 5, concurrency: 5 });
   const comparison = compareRuns(batch.runs);
   assert.equal(comparison.failed, 0);
-  assert.equal(comparison.identicalShare, 1, renderVerdict(comparison));
+  assert.equal(comparison.mostCommonShare, 1, renderVerdict(comparison));
   assert.equal(comparison.distinctOutputs.length, 1);
   assert.ok((comparison.distinctOutputs[0]?.content.length ?? 0) > 0, "the model produced text");
   assert.equal(comparison.fingerprints.length, 1);

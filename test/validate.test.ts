@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { InvalidParameterError, explainUnsupportedParameter, validateBackendKind, validateBaseURL, validateBatchOptions } from "../src/validate";
-import { buildChatParameters, type ChatRequest } from "../src/chat";
+import { InvalidParameterError, explainUnsupportedParameter, validateBackendKind, validateBaseURL, validateBatchOptions } from "../src/core/validate";
+import { buildChatParameters, type ChatRequest } from "../src/core/chat";
 import { createClient } from "../src/client";
 import { ApiError, validateChatRequest } from "../src/local/request";
 

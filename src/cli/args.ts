@@ -4,24 +4,10 @@
  * value), help text, value readers, and the exit codes every command uses.
  */
 import { parseArgs } from "node:util";
-import { formatValue } from "../validate";
-
-/** Exit codes of the `seedlab` command, documented in `seedlab --help`. */
-export const EXIT_CODES = {
-  /** Everything ran and passed. */
-  ok: 0,
-  /** A check failed, a request failed, or `compare` found changes. */
-  failed: 1,
-  /** Bad usage: unknown command or flag, bad value, unreadable input file, invalid setting. Nothing was sent. */
-  usage: 2,
-  /** The backend could not be opened (e.g. the local server did not start), or an unexpected error. */
-  error: 3,
-  /** Interrupted (Ctrl+C). */
-  interrupted: 130,
-} as const;
+import { EXIT_CODES, SeedlabError, expected, formatValue } from "../core/errors";
 
 /** Thrown for a bad command line: `seedlab` prints the message and the command's usage line, and exits 2. */
-export class UsageError extends Error {
+export class UsageError extends SeedlabError {
   override readonly name = "UsageError";
   /** The usage line of the command at fault, e.g. `seedlab run [options] [PROMPT]`. */
   readonly usage: string;
@@ -33,7 +19,7 @@ export class UsageError extends Error {
    * @param options `usage`: the usage line; `command`: the command name (null at the top level).
    */
   constructor(message: string, { usage, command }: { usage: string; command: string | null }) {
-    super(message);
+    super(message, { exitCode: EXIT_CODES.usage });
     this.usage = usage;
     this.command = command;
   }
@@ -89,6 +75,21 @@ const HELP_FLAG: FlagSpec = { type: "boolean", short: "h", description: "Show th
  */
 export function usageLine(spec: CommandSpec): string {
   return `Usage: seedlab ${spec.usage}`;
+}
+
+/**
+ * Parses a command's arguments; on `--help` writes the command's help to `stdout` instead.
+ * @param spec The command's flags and positionals.
+ * @param args The arguments after the command name.
+ * @param stdout Where the help goes.
+ * @returns The parsed command line, or null when the help was shown (the command then exits 0).
+ * @throws {UsageError} As {@link parseCommandLine}.
+ */
+export function parseCommandOrHelp(spec: CommandSpec, args: readonly string[], stdout: { write(text: string): unknown }): ParsedCommandLine | null {
+  const parsed = parseCommandLine(spec, args);
+  if (!parsed.help) return parsed;
+  stdout.write(renderHelp(spec));
+  return null;
 }
 
 /**
@@ -239,7 +240,7 @@ export function readInteger(
   const value = /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < minimum || (maximum !== undefined && value > maximum)) {
     const range = maximum === undefined ? `from ${minimum} and up` : `from ${minimum} to ${maximum}`;
-    throw new UsageError(`Expected \`${flag}\` to be a whole number ${range}, got ${formatValue(text)}. ${fix}`, { usage: usageLine(spec), command: spec.name });
+    throw new UsageError(expected(flag, `a whole number ${range}`, text, fix), { usage: usageLine(spec), command: spec.name });
   }
   return value;
 }
@@ -260,7 +261,7 @@ export function readNumber(
   const value = text.trim() === "" ? Number.NaN : Number(text);
   if (!Number.isFinite(value) || value < minimum || (aboveMinimum && value === minimum) || value > maximum) {
     const range = aboveMinimum ? `above ${minimum} and at most ${maximum}` : `from ${minimum} to ${maximum}`;
-    throw new UsageError(`Expected \`${flag}\` to be a number ${range}, got ${formatValue(text)}. ${fix}`, { usage: usageLine(spec), command: spec.name });
+    throw new UsageError(expected(flag, `a number ${range}`, text, fix), { usage: usageLine(spec), command: spec.name });
   }
   return value;
 }
@@ -278,7 +279,7 @@ export function readParameter(text: string, spec: CommandSpec): [string, unknown
   const key = equals === -1 ? "" : text.slice(0, equals).trim();
   if (equals === -1 || key === "") {
     throw new UsageError(
-      `Expected \`--param\` to be NAME=VALUE, got ${formatValue(text)}. Write e.g. --param top_logprobs=3 or --param 'stop=["\\n"]' (the value is JSON, else a string).`,
+      expected("--param", "NAME=VALUE", text, `Write e.g. --param top_logprobs=3 or --param 'stop=["\\n"]' (the value is JSON, else a string).`),
       { usage: usageLine(spec), command: spec.name },
     );
   }

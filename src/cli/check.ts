@@ -5,13 +5,14 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Batch, ChatRun } from "../types";
-import { runBatch } from "../batch";
-import type { ChatRequest } from "../chat";
-import { compareRuns, type Comparison } from "../compare";
-import { renderDiffText } from "../render-diff";
-import { renderVerdict } from "../render-verdict";
-import { EXIT_CODES, parseCommandLine, readInteger, renderHelp, stringFlag, type CommandSpec } from "./args";
+import type { Batch, ChatRun } from "../core/types";
+import { runBatch } from "../core/batch";
+import type { ChatRequest } from "../core/chat";
+import { compareRuns, type Comparison } from "../analysis/compare-runs";
+import { renderDiffText } from "../render/text-diff";
+import { renderVerdict } from "../render/verdict";
+import { parseCommandOrHelp, readInteger, stringFlag, type CommandSpec } from "./args";
+import { EXIT_CODES } from "../core/errors";
 import { BACKEND_FLAGS, COLOR_FLAGS, colorChoice, createProgressBar, describeBackend, openBackendWithNotice, safeURL, settingsFromFlags, type CommandContext } from "./context";
 import { renderJunitXml, type JunitCase } from "./junit";
 import { readSuite, type Suite, type SuitePrompt } from "./suite";
@@ -119,9 +120,9 @@ export function judgePrompt(prompt: SuitePrompt, batch: Batch): PromptOutcome {
   }
   // A share computed from counts can land a hair under the threshold (0.8 = 4/5): compare counts instead.
   const required = Math.ceil(prompt.minIdenticalShare * comparison.succeeded - 1e-9);
-  if (comparison.succeeded > 0 && comparison.identicalCount < required) {
+  if (comparison.succeeded > 0 && comparison.mostCommonCount < required) {
     problems.push(
-      `${comparison.identicalCount} of ${comparison.succeeded} runs identical (${percent(comparison.identicalShare)}), below the minimum ${percent(prompt.minIdenticalShare)}` +
+      `${comparison.mostCommonCount} of ${comparison.succeeded} runs identical (${percent(comparison.mostCommonShare)}), below the minimum ${percent(prompt.minIdenticalShare)}` +
         ` (${required} of ${comparison.succeeded}); ${comparison.distinctOutputs.length} distinct outputs.`,
     );
   }
@@ -139,8 +140,8 @@ export function judgePrompt(prompt: SuitePrompt, batch: Batch): PromptOutcome {
     allowedFingerprints: prompt.allowedFingerprints,
     succeeded: comparison.succeeded,
     failed: comparison.failed,
-    identicalCount: comparison.identicalCount,
-    identicalShare: comparison.identicalShare,
+    identicalCount: comparison.mostCommonCount,
+    identicalShare: comparison.mostCommonShare,
     distinctOutputs: comparison.distinctOutputs.length,
     fingerprints,
     unexpectedFingerprints,
@@ -198,11 +199,9 @@ export function renderOutputs(outcome: PromptOutcome, { color = false }: { color
  */
 export async function checkCommand(args: readonly string[], context: CommandContext): Promise<number> {
   const spec = CHECK_COMMAND;
-  const { values, positionals, help } = parseCommandLine(spec, args);
-  if (help) {
-    context.stdout.write(renderHelp(spec));
-    return EXIT_CODES.ok;
-  }
+  const parsed = parseCommandOrHelp(spec, args, context.stdout);
+  if (parsed === null) return EXIT_CODES.ok;
+  const { values, positionals } = parsed;
   const runsText = stringFlag(values, "runs");
   const runsOverride = runsText === undefined ? undefined : readInteger("--runs", runsText, { minimum: 1, fix: "Use e.g. 5 runs per prompt.", spec });
   const jsonTarget = stringFlag(values, "json");

@@ -3,13 +3,14 @@
  * changed and how (word diffs), whether the fingerprints changed, whether the requests differ.
  */
 import * as path from "node:path";
-import type { ChatRun } from "../types";
-import { canonicalJson } from "../chat";
-import { compareBatches, type BatchChanges, type RunPair } from "../compare-batches";
-import { renderDiffText } from "../render-diff";
-import { readRuns, SavedRunsError } from "../saved-runs";
-import { EXIT_CODES, booleanFlag, parseCommandLine, renderHelp, type CommandSpec } from "./args";
+import type { ChatRun } from "../core/types";
+import { canonicalJson } from "../core/chat";
+import { compareBatches, type BatchChanges, type RunPair } from "../analysis/compare-batches";
+import { renderDiffText } from "../render/text-diff";
+import { readRuns, SavedRunsError } from "../core/saved-runs";
+import { booleanFlag, parseCommandOrHelp, type CommandSpec } from "./args";
 import { COLOR_FLAGS, colorChoice, type CommandContext } from "./context";
+import { EXIT_CODES, SeedlabError } from "../core/errors";
 
 /** The `compare` command's flags and help. */
 export const COMPARE_COMMAND: CommandSpec = {
@@ -80,8 +81,8 @@ export function renderBatchChangesText(
     } else if (pair.outcome === "same") {
       lines.push(`#${pair.index}  same · ${request}`);
     } else {
-      lines.push(`#${pair.index}  changed · similarity ${(pair.similarity ?? 0).toFixed(2)} · ${request}`);
-      const diff = renderDiffText(pair.before.content ?? "", pair.after.content ?? "", { color });
+      lines.push(`#${pair.index}  changed · similarity ${pair.similarity.toFixed(2)} · ${request}`);
+      const diff = renderDiffText(pair.before.content, pair.after.content, { color });
       lines.push(diff.split("\n").map((line) => `    ${line}`).join("\n"));
     }
   }
@@ -103,11 +104,9 @@ export function renderBatchChangesText(
  */
 export async function compareCommand(args: readonly string[], context: CommandContext): Promise<number> {
   const spec = COMPARE_COMMAND;
-  const { values, positionals, help } = parseCommandLine(spec, args);
-  if (help) {
-    context.stdout.write(renderHelp(spec));
-    return EXIT_CODES.ok;
-  }
+  const parsed = parseCommandOrHelp(spec, args, context.stdout);
+  if (parsed === null) return EXIT_CODES.ok;
+  const { values, positionals } = parsed;
   const color = colorChoice(values, context.stdout, spec);
   const [beforeFile, afterFile] = positionals as [string, string];
   const before: SavedBatch = { file: beforeFile, runs: readSavedRuns(beforeFile, context.cwd) };
@@ -135,6 +134,11 @@ function readSavedRuns(file: string, cwd: string): ChatRun[] {
 }
 
 /** A saved-runs file that cannot be opened: exit code 2. */
-export class SavedFileError extends Error {
+export class SavedFileError extends SeedlabError {
   override readonly name = "SavedFileError";
+
+  /** @param message Which file, why, and what to do. */
+  constructor(message: string) {
+    super(message, { exitCode: EXIT_CODES.usage });
+  }
 }

@@ -5,11 +5,12 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { BatchProgress } from "../types";
+import type { BatchProgress } from "../core/types";
 import { openBackend, type Backend } from "../backend";
-import { loadSettings, type Settings } from "../config";
-import { shouldUseColor } from "../render-diff";
-import { BACKEND_KINDS, InvalidParameterError, formatValue, validateBackendKind, validateBaseURL } from "../validate";
+import { loadSettings, type Settings } from "../settings";
+import { shouldUseColor } from "../render/text-diff";
+import { BACKEND_KINDS, validateBackendKind, validateBaseURL } from "../core/validate";
+import { EXIT_CODES, InvalidParameterError, SeedlabError, ShownAs, expected, formatValue } from "../core/errors";
 import { readInteger, stringFlag, usageLine, UsageError, type CommandSpec, type FlagSpec, type FlagValues } from "./args";
 
 /** A stream the command line writes to (`process.stdout`, `process.stderr`, or a test double). */
@@ -32,15 +33,20 @@ export interface CommandContext {
 }
 
 /** Thrown when the settings (environment, `.env`, or flags on top of them) are invalid: exit code 2. */
-export class SettingsError extends Error {
+export class SettingsError extends SeedlabError {
   override readonly name = "SettingsError";
+
+  /** @param message The setting's message (see `loadSettings`) and how flags override it. */
+  constructor(message: string) {
+    super(message, { exitCode: EXIT_CODES.usage });
+  }
 }
 
 /** Flags that choose and tune the backend, shared by `run` and `check`. */
 export const BACKEND_FLAGS: Record<string, FlagSpec> = {
   backend: { type: "string", placeholder: "KIND", description: `Backend: ${BACKEND_KINDS.join(", ")} (default: SEEDLAB_BACKEND, else inferred from OPENAI_BASE_URL / OPENAI_API_KEY, else local).` },
   "base-url": { type: "string", placeholder: "URL", description: "OpenAI-compatible base URL, e.g. http://localhost:11434/v1; implies --backend compatible (default: OPENAI_BASE_URL)." },
-  model: { type: "string", placeholder: "NAME", description: "Model to ask for (default: SEEDLAB_MODEL, else gpt-4o-mini for openai, the served model for local)." },
+  model: { type: "string", placeholder: "NAME", description: "Model to ask for (default: SEEDLAB_MODEL, else gpt-4o-mini for openai, the served model for local, the one model a compatible server lists)." },
   "model-path": { type: "string", placeholder: "FILE", description: "GGUF file for the local backend (default: SEEDLAB_MODEL_PATH, else stories260K)." },
   concurrency: { type: "string", placeholder: "N", description: "Requests in flight at once (default: SEEDLAB_CONCURRENCY, else 5)." },
   "timeout-ms": { type: "string", placeholder: "MS", description: "Per-attempt timeout in milliseconds (default: SEEDLAB_TIMEOUT_MS, else 60000)." },
@@ -83,14 +89,17 @@ export function settingsFromFlags(values: FlagValues, spec: CommandSpec, context
   }
   const model = stringFlag(values, "model");
   if (model !== undefined) {
-    if (model.trim() === "") throw new UsageError("Expected `--model` to be a model name, got \"\". Write e.g. --model gpt-4o-mini.", usage);
+    if (model.trim() === "") throw new UsageError(expected("--model", "a model name", model, "Write e.g. --model gpt-4o-mini."), usage);
     env.SEEDLAB_MODEL = model;
   }
   const modelPath = stringFlag(values, "model-path");
   if (modelPath !== undefined) {
     const resolved = path.resolve(context.cwd, modelPath);
     if (!fs.existsSync(resolved)) {
-      throw new UsageError(`Expected \`--model-path\` to be an existing GGUF file, got ${formatValue(modelPath)} (looked at ${resolved}). Point it at a .gguf file, or leave it out for stories260K.`, usage);
+      throw new UsageError(
+        expected("--model-path", "an existing GGUF file", new ShownAs(`${formatValue(modelPath)} (looked at ${resolved})`), "Point it at a .gguf file, or leave it out for stories260K."),
+        usage,
+      );
     }
     env.SEEDLAB_MODEL_PATH = resolved;
   }
@@ -139,7 +148,8 @@ export function createProgressBar(stream: OutputStream, label = ""): { update(pr
 
 /**
  * Opens the backend the settings name; for `local`, says on a terminal's stderr that the model is
- * starting (about a second) and erases the line once it is up.
+ * starting (about a second) and erases the line once it is up; says on stderr how the model was
+ * chosen when none was set (a compatible server's one model).
  * @param settings The settings.
  * @param stderr Where to show the notice (only when it is a TTY).
  * @returns The open backend; close it when done.
@@ -148,11 +158,14 @@ export function createProgressBar(stream: OutputStream, label = ""): { update(pr
 export async function openBackendWithNotice(settings: Settings, stderr: OutputStream): Promise<Backend> {
   const notice = settings.backend === "local" && stderr.isTTY === true;
   if (notice) stderr.write("Starting the local model server...");
+  let backend: Backend;
   try {
-    return await openBackend(settings);
+    backend = await openBackend(settings);
   } finally {
     if (notice) stderr.write("\r\u001b[2K");
   }
+  if (backend.notice !== null) stderr.write(`${backend.notice}\n`);
+  return backend;
 }
 
 /**

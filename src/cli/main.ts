@@ -1,22 +1,24 @@
 /**
- * The `seedlab` command line: `run`, `check`, `serve`, `compare`. `bin/seedlab.js` loads this file
+ * The `seedlab` command line: `run`, `check`, `serve`, `compare`, `kernel`. `bin/seedlab.js` loads this file
  * through tsx and calls {@link main}. Each command lives in its own file and returns its exit code;
  * errors are turned into a message (and a usage line for bad usage) and an exit code here.
  */
 import { setMaxListeners } from "node:events";
-import { SavedRunsError } from "../saved-runs";
-import { EXIT_CODES, UsageError } from "./args";
-import { SettingsError, type CommandContext } from "./context";
+import { EXIT_CODES, SeedlabError } from "../core/errors";
+import { UsageError } from "./args";
+import type { CommandContext } from "./context";
 import { runCommand, RUN_COMMAND } from "./run";
-import { checkCommand, CHECK_COMMAND, SuiteError } from "./check";
+import { checkCommand, CHECK_COMMAND } from "./check";
 import { serveCommand, SERVE_COMMAND } from "./serve";
 import { compareCommand, COMPARE_COMMAND, SavedFileError } from "./compare";
+import { kernelCommand, KERNEL_COMMAND } from "./kernel";
 
 const COMMANDS = {
   run: { spec: RUN_COMMAND, handler: runCommand },
   check: { spec: CHECK_COMMAND, handler: checkCommand },
   serve: { spec: SERVE_COMMAND, handler: serveCommand },
   compare: { spec: COMPARE_COMMAND, handler: compareCommand },
+  kernel: { spec: KERNEL_COMMAND, handler: kernelCommand },
 } as const;
 type CommandName = keyof typeof COMMANDS;
 
@@ -93,13 +95,13 @@ function reportError(error: unknown, context: CommandContext): number {
     context.stderr.write(`${prefix(error.command)}${error.message}\n${error.usage}\n`);
     return EXIT_CODES.usage;
   }
-  if (error instanceof SettingsError || error instanceof SuiteError || error instanceof SavedRunsError) {
-    context.stderr.write(`seedlab: ${error.message}\nNothing was sent.\n`);
-    return EXIT_CODES.usage;
-  }
   if (error instanceof SavedFileError) {
     context.stderr.write(`seedlab compare: ${error.message}\n`);
-    return EXIT_CODES.usage;
+    return error.exitCode;
+  }
+  if (error instanceof SeedlabError && error.exitCode === EXIT_CODES.usage) {
+    context.stderr.write(`seedlab: ${error.message}\nNothing was sent.\n`);
+    return error.exitCode;
   }
   if (context.signal.aborted) {
     context.stderr.write("seedlab: interrupted.\n");
@@ -107,7 +109,7 @@ function reportError(error: unknown, context: CommandContext): number {
   }
   const message = error instanceof Error ? error.message : String(error);
   context.stderr.write(`seedlab: ${message}\n`);
-  return EXIT_CODES.error;
+  return error instanceof SeedlabError ? error.exitCode : EXIT_CODES.error;
 }
 
 function readVersion(): string {

@@ -4,30 +4,30 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Batch } from "../types";
+import { DEFAULT_RUNS } from "../core/constants";
+import type { Batch } from "../core/types";
 import type { Backend } from "../backend";
-import { runBatch } from "../batch";
-import { buildChatParameters, type ChatRequest } from "../chat";
-import { compareRuns } from "../compare";
-import { renderBatchText } from "../render-text";
-import { renderVerdict } from "../render-verdict";
-import { runSavedBatch } from "../saved-runs";
-import { InvalidParameterError, formatValue } from "../validate";
+import { runBatch } from "../core/batch";
+import { buildChatParameters, type ChatRequest } from "../core/chat";
+import { compareRuns } from "../analysis/compare-runs";
+import { renderBatchText } from "../render/batch-text";
+import { renderVerdict } from "../render/verdict";
+import { runSavedBatch } from "../core/saved-runs";
+import { InvalidParameterError, formatValue } from "../core/validate";
 import {
-  EXIT_CODES,
   booleanFlag,
   listFlag,
-  parseCommandLine,
+  parseCommandOrHelp,
   readInteger,
   readNumber,
   readParameter,
-  renderHelp,
   stringFlag,
   usageLine,
   UsageError,
   type CommandSpec,
   type FlagValues,
 } from "./args";
+import { EXIT_CODES } from "../core/errors";
 import { BACKEND_FLAGS, COLOR_FLAGS, colorChoice, createProgressBar, describeBackend, openBackendWithNotice, settingsFromFlags, type CommandContext } from "./context";
 
 /** The `run` command's flags and help. */
@@ -149,16 +149,14 @@ export function requestFromFlags(values: FlagValues, positionals: readonly strin
  */
 export async function runCommand(args: readonly string[], context: CommandContext): Promise<number> {
   const spec = RUN_COMMAND;
-  const { values, positionals, help } = parseCommandLine(spec, args);
-  if (help) {
-    context.stdout.write(renderHelp(spec));
-    return EXIT_CODES.ok;
-  }
-  const runs = readInteger("--runs", stringFlag(values, "runs") ?? "5", { minimum: 1, fix: "Use e.g. 5 runs to compare outputs.", spec });
+  const parsed = parseCommandOrHelp(spec, args, context.stdout);
+  if (parsed === null) return EXIT_CODES.ok;
+  const { values, positionals } = parsed;
+  const runs = readInteger("--runs", stringFlag(values, "runs") ?? String(DEFAULT_RUNS), { minimum: 1, fix: "Use e.g. 5 runs to compare outputs.", spec });
   const color = colorChoice(values, context.stdout, spec);
   const settings = settingsFromFlags(values, spec, context);
   // Validated with the settings' model; the request is rebuilt with the served model once the backend is open.
-  requestFromFlags(values, positionals, settings.model);
+  requestFromFlags(values, positionals, settings.model ?? "the served model");
   const savePath = stringFlag(values, "save");
   if (booleanFlag(values, "overwrite") && savePath === undefined) {
     throw new UsageError("`--overwrite` only applies with `--save FILE`. Add --save FILE or drop --overwrite.", { usage: usageLine(spec), command: spec.name });

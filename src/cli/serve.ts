@@ -1,13 +1,15 @@
 /**
  * `seedlab serve`: the local model behind the project's OpenAI-compatible server, in this process,
- * until Ctrl+C (`npm run serve` runs this). The server is src/local/serve.ts's, with the command
+ * until Ctrl+C (`npm run serve` runs this). The server is src/local/serve.ts's; its flags are parsed here only, with the command
  * line's flag handling, help and settings from `.env`.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "dotenv";
-import { serve, type ServeOptions } from "../local/serve";
-import { EXIT_CODES, parseCommandLine, readInteger, renderHelp, stringFlag, type CommandSpec } from "./args";
+import { serve } from "../local/serve";
+import type { LocalServerOptions } from "../local/start";
+import { parseCommandOrHelp, readInteger, stringFlag, type CommandSpec } from "./args";
+import { EXIT_CODES } from "../core/errors";
 import type { CommandContext } from "./context";
 
 /** The `serve` command's flags and help. */
@@ -36,7 +38,7 @@ export const SERVE_COMMAND: CommandSpec = {
   ].join("\n"),
 };
 
-const RANGES: Array<[flag: string, key: keyof ServeOptions, minimum: number, maximum: number, fix: string]> = [
+const RANGES: Array<[flag: string, key: keyof LocalServerOptions, minimum: number, maximum: number, fix: string]> = [
   ["port", "port", 0, 65535, "Use e.g. 8080, or 0 for a free port."],
   ["batch-size", "batchSize", 1, 65536, "Use 512 (the default); 1 changes outputs."],
   ["threads", "threads", 1, 256, "Use 1 (the default)."],
@@ -54,12 +56,10 @@ const RANGES: Array<[flag: string, key: keyof ServeOptions, minimum: number, max
  */
 export async function serveCommand(args: readonly string[], context: CommandContext): Promise<number> {
   const spec = SERVE_COMMAND;
-  const { values, help } = parseCommandLine(spec, args);
-  if (help) {
-    context.stdout.write(renderHelp(spec));
-    return EXIT_CODES.ok;
-  }
-  const options: ServeOptions = {};
+  const parsed = parseCommandOrHelp(spec, args, context.stdout);
+  if (parsed === null) return EXIT_CODES.ok;
+  const { values } = parsed;
+  const options: LocalServerOptions = {};
   for (const [flag, key, minimum, maximum, fix] of RANGES) {
     const text = stringFlag(values, flag);
     if (text !== undefined) (options as Record<string, number>)[key] = readInteger(`--${flag}`, text, { minimum, maximum, fix, spec });

@@ -20,17 +20,23 @@
  * every prompt; a prompt's own values win (its `parameters` are merged over the suite's).
  */
 import * as fs from "node:fs";
-import { buildChatParameters, type ChatRequest } from "../chat";
-import { InvalidParameterError, formatValue } from "../validate";
+import { DEFAULT_RUNS } from "../core/constants";
+import { buildChatParameters, type ChatRequest } from "../core/chat";
+import { EXIT_CODES, InvalidParameterError, SeedlabError, expected } from "../core/errors";
 
 /** Default runs per prompt. */
-export const DEFAULT_SUITE_RUNS = 5;
+export const DEFAULT_SUITE_RUNS = DEFAULT_RUNS;
 /** Default minimum identical share: every run identical. */
 export const DEFAULT_MIN_IDENTICAL_SHARE = 1;
 
 /** Thrown for a suite file that cannot be used: the message names the file, the key and the fix. Exit code 2. */
-export class SuiteError extends Error {
+export class SuiteError extends SeedlabError {
   override readonly name = "SuiteError";
+
+  /** @param message What is wrong in the file, and the fix. */
+  constructor(message: string) {
+    super(message, { exitCode: EXIT_CODES.usage });
+  }
 }
 
 /** One prompt of a suite, with the suite's defaults applied. */
@@ -92,8 +98,8 @@ export function readSuite(file: string, resolvedFile: string = file): Suite {
  * @throws {SuiteError} Naming the first bad key (e.g. `prompts[1].minIdenticalShare`), its value and the fix.
  */
 export function parseSuite(json: unknown, file = "the suite"): Suite {
-  const fail = (key: string, expected: string, value: unknown, fix: string): never => {
-    throw new SuiteError(`In ${file}: expected \`${key}\` to be ${expected}, got ${formatValue(value)}. ${fix}`);
+  const fail = (key: string, expectation: string, value: unknown, fix: string): never => {
+    throw new SuiteError(`In ${file}: ${expected(key, expectation, value, fix)}`);
   };
   if (!isObject(json)) fail("(top level)", "an object with `prompts`", json, "See examples/suite.json for the format.");
   const suite = json as JsonObject;

@@ -12,6 +12,8 @@ import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node
 import * as os from "os";
 import * as path from "path";
 import { readFileSync } from "fs";
+import { SeedlabError, expected } from "../core/errors";
+import { detectEndOfText } from "./end-of-text";
 import { computeFingerprint, FingerprintInputs, sha256OfFile } from "./fingerprint";
 import { checkEmbeddedModel } from "./model-path";
 import { PROMPT_FORMAT_VERSION, renderPlainTextPrompt } from "./prompt";
@@ -105,7 +107,7 @@ const DETOKENIZE_CONTEXT_TOKENS = 8;
  */
 export async function loadEngine({ modelPath, batchSize = 512, threads = 1, contextSize, workers = defaultWorkers() }: EngineOptions): Promise<Engine> {
   if (!Number.isInteger(workers) || workers < 1) {
-    throw new Error(`Expected \`workers\` to be a whole number from 1 up, got ${workers}. Use 1 for one generation at a time.`);
+    throw new SeedlabError(expected("workers", "a whole number from 1 up", workers, "Use 1 for one generation at a time."));
   }
   const nodeLlamaCpp = await import("node-llama-cpp");
   // Apple Silicon has only node-llama-cpp's Metal build; its layers stay on the CPU (gpuLayers: 0) so
@@ -132,6 +134,9 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
   const idleSequences = contexts.map((each) => each.getSequence());
 
   const chatTemplate = readChatTemplate(model);
+  // llama2.c models end a story with BOS (see end-of-text.ts).
+  const endOfText = detectEndOfText(model.fileInfo.metadata);
+  const bosEndsText = endOfText === "eog+bos" && model.tokens.bos !== null;
   const chatWrapper = chatTemplate === undefined ? undefined : new nodeLlamaCpp.JinjaTemplateChatWrapper({ template: chatTemplate });
   const fingerprintInputs: FingerprintInputs = {
     modelSha256,
@@ -143,6 +148,7 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
     batchSize: context.batchSize,
     samplerVersion: SAMPLER_VERSION,
     promptFormat: chatTemplate === undefined ? PROMPT_FORMAT_VERSION : `chat-template:${chatTemplate}`,
+    endOfText,
   };
 
   const tokenizeMessages = (messages: ReadonlyArray<{ role: string; content: string }>): Token[] => {
@@ -176,7 +182,7 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
       const sequence = idleSequences.pop();
       if (sequence === undefined) throw new Error(`All ${workers} engine workers are busy: run at most ${workers} generations at once.`);
       try {
-        return await generateChoice(model, sequence, options);
+        return await generateChoice(model, sequence, options, (token) => model.isEogToken(token) || (bosEndsText && token === model.tokens.bos));
       } finally {
         idleSequences.push(sequence);
       }
@@ -189,7 +195,7 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
   };
 }
 
-async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence, options: GenerationOptions): Promise<GeneratedChoice> {
+async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence, options: GenerationOptions, endsText: (token: Token) => boolean): Promise<GeneratedChoice> {
   const { temperature, topP, maxTokens, stop, onDelta } = options;
   const promptTokens = options.promptTokens as readonly Token[];
   const random = createSeededRandom(options.seed, options.choiceIndex);
@@ -198,7 +204,10 @@ async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence,
   const promptTail = promptTokens.slice(-DETOKENIZE_CONTEXT_TOKENS);
   const generatedTokens: Token[] = [];
   const logprobs: TokenLogprobEntry[] = [];
-  let pendingLogprobs: TokenLogprobEntry[] = [];
+  // Where each logprob entry's token ends in the text (tracked whenever the text is built per token), and
+  // how many entries were streamed: an entry is streamed with the delta that completes its text.
+  const logprobEnds: number[] = [];
+  let emittedLogprobs = 0;
   let emittedText = "";
   let text = "";
   let finishReason: "stop" | "length" = "length";
@@ -237,7 +246,7 @@ async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence,
       }
     }
     completionTokens++;
-    if (model.isEogToken(token)) {
+    if (endsText(token)) {
       finishReason = "stop";
       break;
     }
@@ -252,7 +261,6 @@ async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence,
         top_logprobs: alternatives.map((candidate) => describe(candidate.token, candidate.logprob)),
       };
       logprobs.push(entry);
-      pendingLogprobs.push(entry);
     }
     generatedTokens.push(token);
     // The whole text is only needed per token to find stop sequences and stream; else once at the end.
@@ -261,26 +269,30 @@ async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence,
       continue;
     }
     text = model.detokenize(generatedTokens, false, promptTail);
+    if (options.logprobs) logprobEnds.push(text.length);
 
     const stopAt = earliestStop(text, stop);
     if (stopAt !== -1) {
       text = text.slice(0, stopAt);
+      cutLogprobs(logprobs, logprobEnds, stopAt);
       finishReason = "stop";
       break;
     }
     if (onDelta !== undefined) {
       const finalText = text.slice(0, text.length - heldBackLength(text, stop));
       if (finalText.length > emittedText.length && finalText.startsWith(emittedText)) {
-        onDelta(finalText.slice(emittedText.length), pendingLogprobs);
+        let ready = emittedLogprobs;
+        while (ready < logprobs.length && (logprobEnds[ready] ?? Infinity) <= finalText.length) ready++;
+        onDelta(finalText.slice(emittedText.length), logprobs.slice(emittedLogprobs, ready));
         emittedText = finalText;
-        pendingLogprobs = [];
+        emittedLogprobs = ready;
       }
     }
     input = [[token, { generateNext }]];
   }
   if (stop.length === 0 && onDelta === undefined) text = model.detokenize(generatedTokens, false, promptTail);
-  if (onDelta !== undefined && (text.length > emittedText.length || pendingLogprobs.length > 0)) {
-    onDelta(text.slice(emittedText.length), pendingLogprobs);
+  if (onDelta !== undefined && (text.length > emittedText.length || logprobs.length > emittedLogprobs)) {
+    onDelta(text.slice(emittedText.length), logprobs.slice(emittedLogprobs));
   }
   return { text, finishReason, completionTokens, logprobs };
 }
@@ -295,6 +307,23 @@ function logprobsOf(probabilities: ReadonlyMap<Token, number>): Map<number, numb
 /** OpenAI's floor for log-probabilities of tokens that are practically impossible. */
 function clampLogprob(logprob: number): number {
   return Number.isFinite(logprob) ? logprob : -9999;
+}
+
+/**
+ * Makes the logprob entries cover exactly the text cut at `cutAt`: entries of tokens after the cut
+ * (the stop sequence's) are dropped; a token the cut splits keeps its log-probability with the part
+ * of its text before the cut.
+ */
+function cutLogprobs(logprobs: TokenLogprobEntry[], ends: readonly number[], cutAt: number): void {
+  let kept = 0;
+  let start = 0;
+  while (kept < logprobs.length && (ends[kept] ?? Infinity) <= cutAt) start = ends[kept++] ?? start;
+  const split = logprobs[kept];
+  if (split !== undefined && start < cutAt) {
+    const token = split.token.slice(0, cutAt - start);
+    logprobs[kept++] = { ...split, token, bytes: [...Buffer.from(token, "utf8")] };
+  }
+  logprobs.length = kept;
 }
 
 function earliestStop(text: string, stop: readonly string[]): number {

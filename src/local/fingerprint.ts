@@ -5,7 +5,8 @@
  * - the engine: node-llama-cpp's version, its llama.cpp release and its build (CPU, or Metal on Apple Silicon),
  * - the CPU backend variant llama.cpp loaded (e.g. ggml-cpu-skylakex) and its feature flags,
  * - the context's batch size (batch size 1 evaluates the prompt token by token: other float sums),
- * - the sampler version and the prompt format (or the model's chat template).
+ * - the sampler version and the prompt format (or the model's chat template),
+ * - the end-of-text convention (whether BOS ends a text too, as in llama2.c models; see end-of-text.ts).
  * Threads and context size are left out: they were measured not to change outputs.
  * Same configuration → same fingerprint across restarts; any change above → a new one.
  */
@@ -24,6 +25,8 @@ export interface FingerprintInputs {
   batchSize: number;
   samplerVersion: string;
   promptFormat: string;
+  /** `eog`, or `eog+bos` when BOS also ends a text. */
+  endOfText: string;
 }
 
 /**

@@ -7,9 +7,10 @@
  * worker at once (each worker has its own context), so concurrent requests get exactly the output they
  * get alone; a full queue answers 429 with Retry-After.
  */
-import { randomBytes } from "crypto";
+import { randomBytes, randomInt } from "crypto";
 import * as http from "http";
 import type { Engine, GeneratedChoice, TokenLogprobEntry } from "./engine";
+import { SEED_HEADER } from "../core/constants";
 import { createWorkQueue, QueueFullError } from "./queue";
 import { ApiError, ChatCompletionRequest, validateChatRequest } from "./request";
 
@@ -20,9 +21,6 @@ export interface HttpServerOptions {
   /** Largest accepted request body in bytes. Default 1 MiB (413 beyond). */
   maxBodyBytes?: number;
 }
-
-/** Header that reports the seed a completion used. */
-export const SEED_HEADER = "x-seedlab-seed";
 
 /**
  * Creates (does not start) the HTTP server.
@@ -74,7 +72,9 @@ export function createLocalHttpServer(engine: Engine, { maxQueue = 64, maxBodyBy
     if (route === "/v1/chat/completions") {
       if (request.method !== "POST") throw new ApiError(405, "Use POST for /v1/chat/completions.", null, "method_not_allowed");
       const body = parseJson(await readBody(request, maxBodyBytes));
-      const chatRequest = validateChatRequest(body, engine.modelId);
+      // The plain-text prompt shows neither roles nor names; a chat template gets roles only.
+      const acceptNames = !engine.fingerprintInputs.promptFormat.startsWith("chat-template:");
+      const chatRequest = validateChatRequest(body, engine.modelId, { acceptNames });
       const promptTokens = engine.tokenizeMessages(chatRequest.messages);
       const maxTokens = fitToContext(chatRequest, promptTokens.length, engine.contextSize);
       try {
@@ -121,7 +121,7 @@ export function createLocalHttpServer(engine: Engine, { maxQueue = 64, maxBodyBy
         object: "chat.completion",
         choices: choices.map((choice, index) => ({
           index,
-          message: { role: "assistant", content: choice.text, refusal: null },
+          message: { role: "assistant", content: choice.text, refusal: null, annotations: [] },
           logprobs: chatRequest.logprobs ? { content: choice.logprobs, refusal: null } : null,
           finish_reason: choice.finishReason,
         })),
@@ -133,7 +133,10 @@ export function createLocalHttpServer(engine: Engine, { maxQueue = 64, maxBodyBy
     response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", [SEED_HEADER]: String(chatRequest.seed) });
     const send = (choices: unknown[], extra: Record<string, unknown> = {}) => {
       if (response.destroyed) throw new Error("The client closed the stream.");
-      response.write(`data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices, ...extra })}\n\n`);
+      // Obfuscation (asked for with stream_options.include_obfuscation) is random padding of random length,
+      // as OpenAI sends to hide payload sizes; it never touches the text.
+      const padding = chatRequest.includeObfuscation ? { obfuscation: randomBytes(12).toString("base64url").slice(0, randomInt(1, 17)) } : {};
+      response.write(`data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices, ...extra, ...padding })}\n\n`);
     };
     const logprobsOf = (entries: TokenLogprobEntry[]) => (chatRequest.logprobs ? { content: entries, refusal: null } : null);
     const choices: GeneratedChoice[] = [];

@@ -1,12 +1,15 @@
 /**
- * Strict validation of a Chat Completions request body for the local server. Every parameter the
- * server accepts is honoured exactly; anything else is rejected with OpenAI's error shape naming the
- * parameter, never silently ignored.
+ * Strict validation of a Chat Completions request body for the local server. Every request shape the
+ * API defines for text-only chat is accepted: each parameter is honoured exactly, or ignored only where
+ * it cannot change the output (null fields, fields the SDKs echo back empty, neutral values). Anything
+ * that would change the output and is not supported (tools, images, audio, a non-empty `logit_bias`,
+ * JSON output) is rejected with OpenAI's error shape naming the parameter, never silently ignored.
  */
 import { randomInt } from "crypto";
+import { SeedlabError } from "../core/errors";
 
 /** An error the server returns as `{ error: { message, type, param, code } }`. */
-export class ApiError extends Error {
+export class ApiError extends SeedlabError {
   constructor(
     readonly status: number,
     message: string,
@@ -41,6 +44,18 @@ export interface ChatCompletionRequest {
   topLogprobs: number;
   stream: boolean;
   includeUsage: boolean;
+  /** `stream_options.include_obfuscation`: pad each stream chunk with an `obfuscation` field (default false). */
+  includeObfuscation: boolean;
+}
+
+/** What the prompt format can show of a message, beyond its role and text. */
+export interface ValidationOptions {
+  /**
+   * Whether `name` on a message is accepted. True for the plain-text format, which shows neither roles
+   * nor names (so a name cannot change the output); false for a chat template, which would get the
+   * role but not the name (node-llama-cpp's chat history has no names). Default true.
+   */
+  acceptNames?: boolean;
 }
 
 /** Largest `n` the server accepts (each choice is generated in turn). */
@@ -49,33 +64,55 @@ export const MAX_CHOICES = 16;
 export const MAX_TOP_LOGPROBS = 20;
 const MAX_STOP_SEQUENCES = 4;
 const ROLES = ["system", "developer", "user", "assistant"];
-/** Accepted but output-neutral parameters, and the only values that keep them neutral. */
+const isEmptyObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
+const isEmptyArray = (value: unknown) => Array.isArray(value) && value.length === 0;
+/**
+ * Accepted but output-neutral parameters, and the only values that keep them neutral. Tools are never
+ * accepted (a non-empty `tools` is a 400), so a tool choice that cannot call a tool, or any
+ * `parallel_tool_calls`, changes nothing.
+ */
 const NEUTRAL_PARAMETERS: Record<string, (value: unknown) => boolean> = {
   user: (value) => typeof value === "string",
+  safety_identifier: (value) => typeof value === "string",
+  prompt_cache_key: (value) => typeof value === "string",
   metadata: (value) => typeof value === "object",
   store: (value) => value === false,
   frequency_penalty: (value) => value === 0,
   presence_penalty: (value) => value === 0,
+  logit_bias: isEmptyObject,
   response_format: (value) => typeof value === "object" && value !== null && (value as { type?: unknown }).type === "text",
   service_tier: (value) => value === "auto" || value === "default",
+  modalities: (value) => Array.isArray(value) && value.every((modality) => modality === "text"),
+  tools: isEmptyArray,
+  tool_choice: (value) => value === "none" || value === "auto",
+  parallel_tool_calls: (value) => typeof value === "boolean",
+  functions: isEmptyArray,
+  function_call: (value) => value === "none" || value === "auto",
 };
+/**
+ * Fields the SDKs put on an assistant message they return, so that appending it to the history sends
+ * them back: accepted when null or empty (what the local server returns), a 400 otherwise.
+ */
+const ECHOED_MESSAGE_FIELDS = ["refusal", "tool_calls", "function_call", "audio", "annotations"];
 const HANDLED = ["model", "messages", "seed", "temperature", "top_p", "n", "max_tokens", "max_completion_tokens", "stop", "logprobs", "top_logprobs", "stream", "stream_options"];
 
 /**
  * Validates a parsed request body.
  * @param body - the parsed JSON.
  * @param servedModel - the one model id the server serves.
+ * @param options - what the prompt format can show (see `ValidationOptions`).
  * @returns the normalised request; a random seed in [0, 2^31) is drawn when none was given.
  * @throws ApiError 400 naming the offending parameter, 404 `model_not_found` for another model.
  */
-export function validateChatRequest(body: unknown, servedModel: string): ChatCompletionRequest {
+export function validateChatRequest(body: unknown, servedModel: string, { acceptNames = true }: ValidationOptions = {}): ChatCompletionRequest {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new ApiError(400, "The request body must be a JSON object.");
   }
   const fields = body as Record<string, unknown>;
   for (const [name, value] of Object.entries(fields)) {
     if (HANDLED.includes(name) || value === null || value === undefined) continue;
-    const neutral = NEUTRAL_PARAMETERS[name];
+    // Own keys only: a field named like an Object method ("toString") is not a neutral parameter.
+    const neutral = Object.prototype.hasOwnProperty.call(NEUTRAL_PARAMETERS, name) ? NEUTRAL_PARAMETERS[name] : undefined;
     if (neutral === undefined) {
       throw new ApiError(400, `The local server does not support the parameter \`${name}\`. Remove it from the request.`, name, "unsupported_parameter");
     }
@@ -91,7 +128,7 @@ export function validateChatRequest(body: unknown, servedModel: string): ChatCom
     throw new ApiError(404, `The model \`${fields.model}\` does not exist on this server. Use \`${servedModel}\`.`, "model", "model_not_found");
   }
 
-  const messages = validateMessages(fields.messages);
+  const messages = validateMessages(fields.messages, acceptNames);
   const seed = optional(fields.seed, "seed", (value) => Number.isSafeInteger(value), "an integer from -9007199254740991 to 9007199254740991");
   const temperature = optional(fields.temperature, "temperature", (value) => typeof value === "number" && value >= 0 && value <= 2, "a number from 0 to 2");
   const topP = optional(fields.top_p, "top_p", (value) => typeof value === "number" && value > 0 && value <= 1, "a number greater than 0 and at most 1");
@@ -108,7 +145,7 @@ export function validateChatRequest(body: unknown, servedModel: string): ChatCom
     throw new ApiError(400, "`top_logprobs` needs `logprobs: true`.", "top_logprobs");
   }
   const stream = optional(fields.stream, "stream", (value) => typeof value === "boolean", "a boolean");
-  const streamOptions = optional(fields.stream_options, "stream_options", (value) => isStreamOptions(value), "an object like { include_usage: true }");
+  const streamOptions = optional(fields.stream_options, "stream_options", (value) => isStreamOptions(value), "an object like { include_usage: true, include_obfuscation: false }");
   if (streamOptions !== undefined && stream !== true) {
     throw new ApiError(400, "`stream_options` is only allowed with `stream: true`.", "stream_options");
   }
@@ -127,6 +164,7 @@ export function validateChatRequest(body: unknown, servedModel: string): ChatCom
     topLogprobs: (topLogprobs as number | undefined) ?? 0,
     stream: stream === true,
     includeUsage: (streamOptions as { include_usage?: boolean } | undefined)?.include_usage === true,
+    includeObfuscation: (streamOptions as { include_obfuscation?: boolean } | undefined)?.include_obfuscation === true,
   };
 }
 
@@ -140,10 +178,10 @@ function optional(value: unknown, name: string, isValid: (value: unknown) => boo
 
 function isStreamOptions(value: unknown): boolean {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  return Object.entries(value).every(([key, option]) => key === "include_usage" && typeof option === "boolean");
+  return Object.entries(value).every(([key, option]) => (key === "include_usage" || key === "include_obfuscation") && (typeof option === "boolean" || option === null));
 }
 
-function validateMessages(value: unknown): Array<{ role: string; content: string }> {
+function validateMessages(value: unknown, acceptNames: boolean): Array<{ role: string; content: string }> {
   if (!Array.isArray(value) || value.length === 0) {
     throw new ApiError(400, "`messages` must be a non-empty array of { role, content } objects.", "messages", "invalid_value");
   }
@@ -152,19 +190,60 @@ function validateMessages(value: unknown): Array<{ role: string; content: string
     if (typeof message !== "object" || message === null || Array.isArray(message)) {
       throw new ApiError(400, `\`${where}\` must be an object { role, content }.`, where, "invalid_value");
     }
-    const { role, content, ...rest } = message as Record<string, unknown>;
+    const { role, content, name, ...rest } = message as Record<string, unknown>;
     if (typeof role !== "string" || !ROLES.includes(role)) {
       throw new ApiError(400, `\`${where}.role\` must be one of ${ROLES.join(", ")}; got ${JSON.stringify(role)}.`, `${where}.role`, "invalid_value");
     }
-    if (typeof content !== "string") {
-      throw new ApiError(400, `\`${where}.content\` must be a string (text only); got ${JSON.stringify(content)}.`, `${where}.content`, "invalid_value");
+    if (name !== undefined && name !== null) {
+      if (typeof name !== "string") {
+        throw new ApiError(400, `\`${where}.name\` must be a string; got ${JSON.stringify(name)}.`, `${where}.name`, "invalid_value");
+      }
+      if (!acceptNames) {
+        throw new ApiError(400, `The local server cannot pass \`${where}.name\` to this model's chat template. Remove it.`, `${where}.name`, "unsupported_parameter");
+      }
     }
-    const extra = Object.keys(rest)[0];
-    if (extra !== undefined) {
-      throw new ApiError(400, `The local server does not support \`${where}.${extra}\`. Remove it.`, `${where}.${extra}`, "unsupported_parameter");
+    for (const [field, fieldValue] of Object.entries(rest)) {
+      // Null fields are skipped, as at the top level; what the SDKs echo back from a response may also be empty.
+      if (fieldValue === null || fieldValue === undefined) continue;
+      if (ECHOED_MESSAGE_FIELDS.includes(field)) {
+        if (isEmptyArray(fieldValue)) continue;
+        throw new ApiError(400, `The local server does not support \`${where}.${field}\` = ${JSON.stringify(fieldValue)} (text-only chat). Remove it or send null.`, `${where}.${field}`, "unsupported_value");
+      }
+      throw new ApiError(400, `The local server does not support \`${where}.${field}\`. Remove it.`, `${where}.${field}`, "unsupported_parameter");
     }
-    return { role, content };
+    return { role, content: messageText(content, where) };
   });
+}
+
+/**
+ * A message's text: the string itself, or its text parts joined with nothing in between (each part's
+ * own text, nothing added). Any other part (an image, audio, a file, a refusal) is a 400 naming it.
+ */
+function messageText(content: unknown, where: string): string {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content) || content.length === 0) {
+    throw new ApiError(400, `\`${where}.content\` must be a string or a non-empty array of text parts [{ "type": "text", "text": "..." }]; got ${JSON.stringify(content)}.`, `${where}.content`, "invalid_value");
+  }
+  return content
+    .map((part: unknown, partIndex) => {
+      const partWhere = `${where}.content[${partIndex}]`;
+      if (typeof part !== "object" || part === null || Array.isArray(part)) {
+        throw new ApiError(400, `\`${partWhere}\` must be a text part { "type": "text", "text": "..." }; got ${JSON.stringify(part)}.`, partWhere, "invalid_value");
+      }
+      const { type, text, ...rest } = part as Record<string, unknown>;
+      if (type !== "text") {
+        throw new ApiError(400, `The local server serves a text-only model: \`${partWhere}\` has type ${JSON.stringify(type)}. Send only text parts { "type": "text", "text": "..." }.`, partWhere, "unsupported_value");
+      }
+      if (typeof text !== "string") {
+        throw new ApiError(400, `\`${partWhere}.text\` must be a string; got ${JSON.stringify(text)}.`, `${partWhere}.text`, "invalid_value");
+      }
+      const extra = Object.entries(rest).find(([, fieldValue]) => fieldValue !== null && fieldValue !== undefined)?.[0];
+      if (extra !== undefined) {
+        throw new ApiError(400, `The local server does not support \`${partWhere}.${extra}\`. Remove it.`, `${partWhere}.${extra}`, "unsupported_parameter");
+      }
+      return text;
+    })
+    .join("");
 }
 
 function validateStop(value: unknown): string[] {

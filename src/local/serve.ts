@@ -1,30 +1,17 @@
 /**
- * The local OpenAI-compatible server, run as its own process by `startLocalServer` (start.ts); people
- * run it through `seedlab serve` / `npm run serve` (src/cli/serve.ts). Run directly, it serves until
- * stopped (Ctrl+C). All flags are optional:
- *   --host 127.0.0.1   --port 0 (0 = a free port)   --model PATH (else SEEDLAB_MODEL_PATH, else the default model)
- *   --batch-size 512   --threads 1   --context-size 2048   --max-queue 64   --workers (one per core, at most 4)
- * `startLocalServer` (start.ts) runs this file in a child process with `--ready-json` (print one JSON
- * line `{ "event": "ready", url, model, fingerprint }` or `{ "event": "error", message }` on stdout)
- * and `--exit-with-parent` (exit when stdin closes, i.e. when the parent process dies).
+ * The local OpenAI-compatible server in this process: `serve()` loads the model and listens. `seedlab serve`
+ * (src/cli/serve.ts) calls it with the flags it parsed; `startLocalServer` (start.ts) runs this file as a child
+ * process with its options as one JSON argument, reads one JSON line from its stdout
+ * (`{ "event": "ready", url, model, fingerprint }` or `{ "event": "error", message }`), and the child exits when its
+ * stdin closes (the parent died) or on SIGTERM.
  */
 import type { AddressInfo } from "net";
 import type { Server } from "http";
 import { loadEngine, Engine } from "./engine";
 import { createLocalHttpServer } from "./http-server";
 import { findModelPath } from "./model-path";
-
-/** Settings of a running local server. */
-export interface ServeOptions {
-  modelPath?: string;
-  host?: string;
-  port?: number;
-  batchSize?: number;
-  threads?: number;
-  contextSize?: number;
-  maxQueue?: number;
-  workers?: number;
-}
+import type { LocalServerOptions } from "./start";
+import { SeedlabError, expected } from "../core/errors";
 
 /** A server listening in this process. */
 export interface RunningServer {
@@ -37,18 +24,18 @@ export interface RunningServer {
 
 /**
  * Loads the model and serves it over HTTP in this process (node-llama-cpp is loaded here).
- * @param options - see the flags above; the model is found with `findModelPath`.
+ * @param options - see `LocalServerOptions`; the model is found with `findModelPath`.
  * @returns the running server.
- * @throws Error when no model is found, it cannot be loaded, or the port cannot be bound.
+ * @throws {SeedlabError} When no model is found or the port is in use; the engine's error when the model cannot load.
  */
-export async function serve({ modelPath, host = "127.0.0.1", port = 0, batchSize, threads, contextSize, maxQueue, workers }: ServeOptions = {}): Promise<RunningServer> {
+export async function serve({ modelPath, host = "127.0.0.1", port = 0, batchSize, threads, contextSize, maxQueue, workers }: LocalServerOptions = {}): Promise<RunningServer> {
   const engine = await loadEngine({ modelPath: findModelPath({ explicitPath: modelPath }), batchSize, threads, contextSize, workers });
   const server = createLocalHttpServer(engine, { maxQueue });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
       reject(
         error.code === "EADDRINUSE"
-          ? new Error(`Port ${port} on ${host} is already in use. Choose another \`--port\`, or 0 for a free one.`)
+          ? new SeedlabError(`Port ${port} on ${host} is already in use. Choose another \`--port\`, or 0 for a free one.`)
           : error,
       );
     });
@@ -70,50 +57,30 @@ export async function serve({ modelPath, host = "127.0.0.1", port = 0, batchSize
   };
 }
 
-const NUMBER_FLAGS = { "--port": "port", "--batch-size": "batchSize", "--threads": "threads", "--context-size": "contextSize", "--max-queue": "maxQueue", "--workers": "workers" } as const;
-const NUMBER_RANGES: Record<string, [number, number]> = { port: [0, 65535], batchSize: [1, 65536], threads: [1, 256], contextSize: [16, 1048576], maxQueue: [0, 100000], workers: [1, 64] };
-
 /**
- * Parses the command line flags.
- * @param args - the arguments after the script name.
- * @returns the options and the two process-control switches.
- * @throws Error naming an unknown flag, a missing value or a number out of range.
+ * Reads the options `startLocalServer` passes as one JSON argument (people use `seedlab serve`, whose flags the
+ * command line parses: this file parses no flags).
+ * @param text The JSON argument.
+ * @returns The options.
+ * @throws {SeedlabError} When it is not a JSON object.
  */
-export function parseServeArgs(args: readonly string[]): { options: ServeOptions; readyJson: boolean; exitWithParent: boolean } {
-  const options: ServeOptions = {};
-  let readyJson = false;
-  let exitWithParent = false;
-  for (let index = 0; index < args.length; index++) {
-    const flag = args[index] ?? "";
-    if (flag === "--ready-json") readyJson = true;
-    else if (flag === "--exit-with-parent") exitWithParent = true;
-    else if (flag === "--host" || flag === "--model" || flag in NUMBER_FLAGS) {
-      const value = args[++index];
-      if (value === undefined) throw new Error(`\`${flag}\` needs a value.`);
-      if (flag === "--host") options.host = value;
-      else if (flag === "--model") options.modelPath = value;
-      else {
-        const name = NUMBER_FLAGS[flag as keyof typeof NUMBER_FLAGS];
-        const [low, high] = NUMBER_RANGES[name] ?? [0, 0];
-        const number = Number(value);
-        if (!Number.isInteger(number) || number < low || number > high) {
-          throw new Error(`\`${flag}\` must be an integer from ${low} to ${high}; got ${JSON.stringify(value)}.`);
-        }
-        options[name] = number;
-      }
-    } else {
-      throw new Error(`Unknown flag \`${flag}\`. Flags: --host, --port, --model, --batch-size, --threads, --context-size, --max-queue, --workers.`);
-    }
+export function readServeOptions(text: string | undefined): LocalServerOptions {
+  let options: unknown;
+  try {
+    options = JSON.parse(text ?? "{}");
+  } catch {
+    options = null;
   }
-  return { options, readyJson, exitWithParent };
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new SeedlabError(expected("options", "one JSON object", text, "Start the server with startLocalServer() or `seedlab serve`."));
+  }
+  return options as LocalServerOptions;
 }
 
+/** The child process of `startLocalServer`: serve, print one JSON line, exit when stopped or when the parent dies. */
 async function main(): Promise<void> {
-  let readyJson = process.argv.includes("--ready-json");
   try {
-    const parsed = parseServeArgs(process.argv.slice(2));
-    readyJson = parsed.readyJson;
-    const running = await serve(parsed.options);
+    const running = await serve(readServeOptions(process.argv[2]));
     let stopping = false;
     const stop = () => {
       if (stopping) return;
@@ -122,22 +89,13 @@ async function main(): Promise<void> {
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
-    if (parsed.exitWithParent) {
-      process.stdin.on("end", stop).on("close", stop).on("error", stop).resume();
-    }
+    // The parent's end of stdin closes when the parent process dies.
+    process.stdin.on("end", stop).on("close", stop).on("error", stop).resume();
     const { engine } = running;
-    if (readyJson) {
-      process.stdout.write(JSON.stringify({ event: "ready", url: running.url, model: engine.modelId, fingerprint: engine.fingerprint }) + "\n");
-    } else {
-      console.log(`seedlab local server: ${running.url}`);
-      console.log(`  model ${engine.modelId} (${engine.modelPath})`);
-      console.log(`  system_fingerprint ${engine.fingerprint}, batch size ${engine.batchSize}, threads ${engine.threads}, ${engine.workers} worker(s), context ${engine.contextSize} tokens`);
-      console.log("  Press Ctrl+C to stop.");
-    }
+    process.stdout.write(JSON.stringify({ event: "ready", url: running.url, model: engine.modelId, fingerprint: engine.fingerprint }) + "\n");
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (readyJson) process.stdout.write(JSON.stringify({ event: "error", message }) + "\n");
-    else console.error(`seedlab local server: ${message}`);
+    process.stdout.write(JSON.stringify({ event: "error", message }) + "\n");
     process.exitCode = 1;
   }
 }

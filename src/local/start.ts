@@ -1,7 +1,7 @@
 /**
  * Starts the local OpenAI-compatible server in its own Node process, from any code or notebook cell.
  * The model (node-llama-cpp) cannot load inside a tslab kernel, so this file never imports it: it
- * spawns `node --import tsx src/local/serve.ts` and waits for the child's ready line.
+ * spawns `node --import tsx src/local/serve.ts '{"modelPath":...}'` and waits for the child's ready line.
  * The child exits when `close()` is called or when this process dies (its stdin closes), so a
  * notebook never leaks model processes; a forgotten `close()` does not keep a script alive.
  */
@@ -9,6 +9,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import { pathToFileURL } from "url";
 import { findModelPath } from "./model-path";
+import { SeedlabError } from "../core/errors";
 
 /** How to start the local server. */
 export interface LocalServerOptions {
@@ -57,17 +58,8 @@ const KILL_GRACE_MS = 5000;
  */
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const modelPath = findModelPath({ explicitPath: options.modelPath });
-  const args = ["--import", pathToFileURL(path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href, path.join(HERE, "serve.ts"), "--ready-json", "--exit-with-parent", "--model", modelPath];
-  const flags: Array<[string, number | string | undefined]> = [
-    ["--host", options.host],
-    ["--port", options.port],
-    ["--batch-size", options.batchSize],
-    ["--threads", options.threads],
-    ["--context-size", options.contextSize],
-    ["--max-queue", options.maxQueue],
-    ["--workers", options.workers],
-  ];
-  for (const [flag, value] of flags) if (value !== undefined) args.push(flag, String(value));
+  const loader = pathToFileURL(path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
+  const args = ["--import", loader, path.join(HERE, "serve.ts"), JSON.stringify({ ...options, modelPath })];
 
   const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ["pipe", "pipe", "pipe"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -80,7 +72,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     let stdout = "";
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`The local server did not start within ${STARTUP_TIMEOUT_MS} ms. ${stderr.trim()}`));
+      reject(new SeedlabError(`The local server did not start within ${STARTUP_TIMEOUT_MS} ms. ${stderr.trim()}`));
     }, STARTUP_TIMEOUT_MS);
     child.stdout.on("data", (chunk: Buffer) => {
       stdout += chunk.toString("utf8");
@@ -98,7 +90,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       if (message.event === "ready" && message.url && message.model && message.fingerprint) {
         resolve({ url: message.url, model: message.model, fingerprint: message.fingerprint });
       } else {
-        reject(new Error(`The local server failed to start: ${message.message ?? line}`));
+        reject(new SeedlabError(`The local server failed to start: ${message.message ?? line}`));
       }
     });
     child.once("error", (error) => {
@@ -107,7 +99,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     });
     child.once("exit", (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`The local server exited before it was ready (${signal ?? `exit code ${code}`}). ${stderr.trim()}`));
+      reject(new SeedlabError(`The local server exited before it was ready (${signal ?? `exit code ${code}`}). ${stderr.trim()}`));
     });
   });
   child.stdout.resume();

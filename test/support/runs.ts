@@ -1,6 +1,6 @@
 /** Builds ChatRun records for comparison and rendering tests (the texts are test data, not model output). */
-import type { ChatParameters, ChatRun, RunError } from "../../src/types";
-import { hashParameters } from "../../src/chat";
+import type { ChatParameters, ChatRun, RunError } from "../../src/core/types";
+import { hashParameters } from "../../src/core/chat";
 
 const PARAMETERS: ChatParameters = { model: "m", messages: [{ role: "user", content: "Hi" }], seed: 123, temperature: 0, max_tokens: 200 };
 

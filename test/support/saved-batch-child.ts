@@ -1,7 +1,7 @@
 // A child process for test/saved-runs.test.ts: runs a saved batch against SEEDLAB_TEST_URL into
 // SEEDLAB_TEST_PATH, so the test can kill it mid-batch (SIGKILL) and resume in its own process.
 import { createClient } from "../../src/client";
-import { runSavedBatch } from "../../src/saved-runs";
+import { runSavedBatch } from "../../src/core/saved-runs";
 import { SAVED_REQUEST } from "./saved-request";
 
 const url = process.env.SEEDLAB_TEST_URL;

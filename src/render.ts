@@ -1,8 +1,0 @@
-/**
- * Renderers: HTML and terminal text for diffs, single responses, batches and verdicts. All return
- * strings; a notebook displays them (`tslab.display.html(...)`), a CLI prints them.
- */
-export { DIFF_STYLES, diffTexts, escapeHtml, renderDiffHtml, renderDiffText, shouldUseColor, type DiffGranularity } from "./render-diff";
-export { TABLE_STYLES, findReference, htmlCell, htmlHeader, renderBatchHtml, renderDiffLegendHtml, renderRunHtml, type BatchHtmlOptions } from "./render-html";
-export { renderBatchText, renderRunText, type TextRenderOptions } from "./render-text";
-export { renderVerdict } from "./render-verdict";

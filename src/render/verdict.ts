@@ -1,0 +1,32 @@
+/**
+ * A batch's outcome in one line, e.g. "5/5 identical · 1 fingerprint · parameters identical" or
+ * "3/5 identical · 4 distinct outputs · 2 fingerprints · parameters differ: seed · 1 failed".
+ */
+import type { Comparison } from "../analysis/compare-runs";
+
+/**
+ * One line summing up a comparison: identical outputs over successful runs ("no two identical" when every
+ * successful run returned its own text), distinct outputs (when
+ * more than one), fingerprints ("no fingerprint" when none was sent), whether parameters were
+ * identical (or which differ), and failed runs (when any).
+ * @param comparison The result of `compareRuns`.
+ * @returns The verdict line (plain text).
+ */
+export function renderVerdict(comparison: Comparison): string {
+  const parts: string[] = [];
+  if (comparison.succeeded === 0) {
+    parts.push("no successful run");
+  } else {
+    const distinct = comparison.distinctOutputs.length;
+    // "1/3 identical" for three different texts reads as a contradiction: say that none repeated.
+    const allDifferent = distinct > 1 && distinct === comparison.succeeded;
+    parts.push(allDifferent ? "no two identical" : `${comparison.mostCommonCount}/${comparison.succeeded} identical`);
+    if (distinct > 1) parts.push(`${distinct} distinct outputs`);
+    const fingerprints = comparison.fingerprints;
+    const onlyNone = fingerprints.length === 1 && fingerprints[0]?.fingerprint === null;
+    parts.push(onlyNone ? "no fingerprint" : `${fingerprints.length} fingerprint${fingerprints.length === 1 ? "" : "s"}`);
+  }
+  parts.push(comparison.parametersIdentical ? "parameters identical" : `parameters differ: ${comparison.differingParameters.join(", ")}`);
+  if (comparison.failed > 0) parts.push(`${comparison.failed} failed`);
+  return parts.join(" · ");
+}
