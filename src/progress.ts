@@ -11,6 +11,8 @@
  * const other = await steps.run(0, startLocalServer({ batchSize: 1 }));  // step 1 of 2, then its time
  * steps.step(1);
  * await runRequests({ ..., onProgress: steps.onBatch });                 // step 2 of 2 · 7/20 finished
+ *
+ * await runOnTwoConfigurations({ ..., onProgress: showProgress(display, [3 labels]).onStep });
  * ```
  */
 import type { Backend } from "./backend";
@@ -41,6 +43,11 @@ export interface Progress {
    * has finished every run, the whole display is marked done.
    */
   onBatch: (progress: BatchProgress) => void;
+  /**
+   * A multi-step task's `onProgress` (e.g. `runOnTwoConfigurations`'s): moves to `step` when it is
+   * not the running one, then shows `progress` like `onBatch`.
+   */
+  onStep: (step: number, progress?: BatchProgress) => void;
   /** Marks the current step and the display done (shows each step's time). Safe to call twice. */
   done(): void;
   /** Marks the current step failed with `message` (shown escaped). */
@@ -104,6 +111,14 @@ export function showProgress(display: LiveDisplay, steps: string | readonly stri
     show();
   };
 
+  const onBatch = (progress: BatchProgress): void => {
+    const running = states[current];
+    if (running === undefined || finished) return;
+    running.batch = { finished: progress.finished, failed: progress.failed, total: progress.total };
+    if (progress.finished >= progress.total && current === states.length - 1) done();
+    else show();
+  };
+
   step(0);
   return {
     step,
@@ -123,12 +138,11 @@ export function showProgress(display: LiveDisplay, steps: string | readonly stri
         throw error;
       }
     },
-    onBatch: (progress: BatchProgress): void => {
-      const running = states[current];
-      if (running === undefined || finished) return;
-      running.batch = { finished: progress.finished, failed: progress.failed, total: progress.total };
-      if (progress.finished >= progress.total && current === states.length - 1) done();
-      else show();
+    onBatch,
+    onStep: (index: number, progress?: BatchProgress): void => {
+      if (finished) return;
+      if (index !== current) step(index);
+      if (progress !== undefined) onBatch(progress);
     },
     done,
     fail: (message: string): void => {

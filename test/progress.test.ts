@@ -74,3 +74,16 @@ test("openBackendWithProgress: another backend is named at once, with how long o
   assert.ok(shown.length >= 2);
   await backend.close();
 });
+
+test("onStep follows a multi-step task: moves to the step it names, shows its batch, ends with the last step's last run", () => {
+  const { display, text } = recorder();
+  const time = clock();
+  const progress = showProgress(display, ["first", "second server", "third"], { now: time.now });
+  progress.onStep(0, progressOf(1, 2));
+  assert.match(text(), /▶ Step 1 of 3: first ■□ 1\/2 finished/);
+  time.advance(2);
+  progress.onStep(1);
+  assert.match(text(), /✔ Step 1 of 3: first ■□ 1\/2 finished · 2\.0 s ▶ Step 2 of 3: second server …/);
+  progress.onStep(2, progressOf(2, 2));
+  assert.match(text(), /✔ Step 3 of 3: third ■■ 2\/2 finished · 0\.0 s Done in 2\.0 s\.$/);
+});
