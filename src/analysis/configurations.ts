@@ -13,6 +13,7 @@ import type { Batch, BatchProgress, ChatRun } from "../core/types";
 import { validateCount } from "../core/validate";
 import { startLocalServer, type LocalServerOptions } from "../local/start";
 import type { Settings } from "../settings";
+import { showProgress, type LiveDisplay } from "../progress";
 
 /** Options of {@link runOnTwoConfigurations}. */
 export interface TwoConfigurationsOptions {
@@ -34,6 +35,8 @@ export interface TwoConfigurationsOptions {
    * finished request's batch progress. `showProgress(display, [three labels]).onStep` fits.
    */
   onProgress?: (step: number, progress?: BatchProgress) => void;
+  /** Shows those three steps live here (e.g. `tslab.newDisplay()`): what runs, n of N, each step's time. */
+  display?: LiveDisplay;
 }
 
 /** The result of {@link runOnTwoConfigurations}. */
@@ -66,7 +69,8 @@ export async function runOnTwoConfigurations({
   requests,
   labels,
   runs = 1,
-  onProgress = () => {},
+  onProgress: reportProgress = () => {},
+  display,
 }: TwoConfigurationsOptions): Promise<TwoConfigurations> {
   if (backend.kind !== "local") {
     throw new SeedlabError(`A second configuration can only be started for the local backend, not "${backend.kind}".`);
@@ -77,6 +81,17 @@ export async function runOnTwoConfigurations({
     throw invalidParameter("requests", "a non-empty array of requests", requests, fix);
   }
   const repeated = requests.flatMap((request) => Array.from({ length: runs }, () => request));
+  const secondSettings = Object.entries(second).map(([name, value]) => `${name} ${String(value)}`).join(", ");
+  const steps = [
+    `${repeated.length} requests on ${labels[0]}`,
+    `Start a second local server (${secondSettings || "same settings"})`,
+    `${repeated.length} requests on ${labels[1]}`,
+  ];
+  const shown = display === undefined ? null : showProgress(display, steps);
+  const onProgress = (step: number, progress?: BatchProgress): void => {
+    shown?.onStep(step, progress);
+    reportProgress(step, progress);
+  };
   const concurrency = settings.concurrency;
   // The second server starts while the first configuration answers: its start-up overlaps the requests.
   const starting = startLocalServer({ modelPath: settings.modelPath ?? undefined, ...second });
