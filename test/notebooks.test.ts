@@ -190,11 +190,12 @@ test("every long cell shows a live progress display first, updated in place, bef
 
 test("each Set-up cell says the local model is starting, then how long it took", () => {
   for (const [name, result] of results) {
-    const setUp = readNotebook(result.executed).cells.find((cell) => cell.cell_type === "code" && /openBackendWithProgress\(/.test(joined(cell.source)));
+    const cells = readNotebook(result.executed).cells;
+    const setUp = cells.find((cell) => cell.cell_type === "code" && /openBackendWithProgress\(/.test(joined(cell.source)));
     assert.ok(setUp, `${name} has a Set-up cell`);
     const html = (setUp.outputs ?? []).map((output) => joined(output.data?.["text/html"])).join("\n");
     assert.match(html, /Local model stories260K started in \d+\.\d s · http:\/\/127\.0\.0\.1:\d+\/v1/, `${name}: ${html.slice(0, 300)}`);
-    const first = result.timing.cells.find((timing) => timing.index === readNotebook(result.executed).cells.indexOf(setUp));
+    const first = result.timing.cells.find((timing) => timing.index === cells.indexOf(setUp));
     assert.equal(first?.outputs[0]?.[1], "display:live", `${name}: "starting" shows first, then is replaced`);
   }
 });
