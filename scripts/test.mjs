@@ -14,10 +14,10 @@ function run(command, args) {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-// A test file's phase, from what it uses: Jupyter or a browser; the local model (or npm's install
-// resolution, which is as slow); else it is model-free.
-const NOTEBOOK_TEST = /\brunNotebooks\b|chromium|playwright/;
-const MODEL_TEST = /\bstartLocalServer\(|\bawait openBackend\(|\bloadEngine\(|bin\/seedlab|cli\/main|npm ci/;
+// A test file's phase, from what it uses: Jupyter running notebooks, or a browser; the local model
+// or node-llama-cpp (or npm's install resolution, which is as slow); else it is model-free.
+const NOTEBOOK_TEST = /\brunNotebooks\b|chromium|playwright|"jupyter", "kernelspec"/;
+const MODEL_TEST = /\bstartLocalServer\(|\bawait openBackend\(|\bloadEngine\(|import\("node-llama-cpp"\)|bin\/seedlab|cli\/main|npm ci/;
 function phaseOf(file) {
   const text = readFileSync(file, "utf8");
   return NOTEBOOK_TEST.test(text) ? "notebooks" : MODEL_TEST.test(text) ? "model" : "fast";
