@@ -110,3 +110,20 @@ test("the queue: up to `workers` tasks run, `maxQueue` wait in order, the next i
   assert.equal(queue.running, 0);
   assert.throws(() => createWorkQueue({ maxQueue: 1, workers: 0 }), /Expected `workers` to be a whole number from 1 up, got 0/);
 });
+
+test("greedy without logprobs (node-llama-cpp's own loop) gives the text and usage of greedy with logprobs (one call per token)", async () => {
+  const prompts = ["Once upon a time", "The dog said", "Tom had a big red ball.", "Lily and Ben"];
+  for (const content of prompts) {
+    for (const max_tokens of [1, 7, 400]) {
+      const request = { model: one.model, messages: [{ role: "user" as const, content }], temperature: 0, max_tokens };
+      const [plain, withLogprobs] = await Promise.all([
+        client(two).chat.completions.create(request),
+        client(two).chat.completions.create({ ...request, logprobs: true }),
+      ]);
+      const where = `${JSON.stringify(content)}, max_tokens ${max_tokens}`;
+      assert.equal(plain.choices[0]?.message.content, withLogprobs.choices[0]?.message.content, where);
+      assert.equal(plain.choices[0]?.finish_reason, withLogprobs.choices[0]?.finish_reason, where);
+      assert.deepEqual(plain.usage, withLogprobs.usage, where);
+    }
+  }
+});

@@ -223,72 +223,83 @@ async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence,
     index === promptTokens.length - 1 ? [token, { generateNext }] : token,
   );
 
-  let completionTokens = 0;
-  while (completionTokens < maxTokens) {
-    const results = await sequence.controlledEvaluate(input);
-    const next = results[results.length - 1]?.next;
-    let token: Token;
-    let logprob = 0;
-    let alternatives: Array<{ token: number; logprob: number }> = [];
-    if (needsDistribution) {
-      if (next?.probabilities === undefined) throw new Error("The engine returned no probabilities for the last token.");
-      const sampled = sampleToken(logprobsOf(next.probabilities), { temperature, topP, random });
-      token = (greedy ? next.token : sampled.token) as Token;
-      if (token === null || token === undefined) throw new Error("The engine returned no token.");
-      logprob = greedy ? sampled.logprobOf(token) : sampled.logprob;
-      alternatives = sampled.top(options.topLogprobs);
-    } else {
-      if (next?.token === undefined || next.token === null) throw new Error("The engine returned no token.");
-      token = next.token;
-      if (options.logprobs) {
-        if (next.confidence === undefined) throw new Error("The engine returned no probability for the chosen token.");
-        logprob = clampLogprob(Math.log(next.confidence));
-      }
-    }
-    completionTokens++;
-    if (endsText(token)) {
-      finishReason = "stop";
-      break;
-    }
-    if (options.logprobs) {
-      const context = [...promptTail, ...generatedTokens].slice(-DETOKENIZE_CONTEXT_TOKENS);
-      const describe = (candidate: number, logprob: number) => {
-        const tokenText = model.detokenize([candidate as Token], false, context);
-        return { token: tokenText, logprob, bytes: [...Buffer.from(tokenText, "utf8")] };
-      };
-      const entry = {
-        ...describe(token, logprob),
-        top_logprobs: alternatives.map((candidate) => describe(candidate.token, candidate.logprob)),
-      };
-      logprobs.push(entry);
-    }
-    generatedTokens.push(token);
-    // The whole text is only needed per token to find stop sequences and stream; else once at the end.
-    if (stop.length === 0 && onDelta === undefined) {
-      input = [[token, { generateNext }]];
-      continue;
-    }
-    text = model.detokenize(generatedTokens, false, promptTail);
-    if (options.logprobs) logprobEnds.push(text.length);
+  // Greedy without log-probabilities: node-llama-cpp's own generation loop takes the same argmax with one
+  // sampler for the whole request instead of one per token (a few percent faster; same tokens, tested).
+  const plainGreedy = greedy && !options.logprobs ? sequence.evaluate([...promptTokens], { temperature: 0, yieldEogToken: true }) : null;
 
-    const stopAt = earliestStop(text, stop);
-    if (stopAt !== -1) {
-      text = text.slice(0, stopAt);
-      cutLogprobs(logprobs, logprobEnds, stopAt);
-      finishReason = "stop";
-      break;
-    }
-    if (onDelta !== undefined) {
-      const finalText = text.slice(0, text.length - heldBackLength(text, stop));
-      if (finalText.length > emittedText.length && finalText.startsWith(emittedText)) {
-        let ready = emittedLogprobs;
-        while (ready < logprobs.length && (logprobEnds[ready] ?? Infinity) <= finalText.length) ready++;
-        onDelta(finalText.slice(emittedText.length), logprobs.slice(emittedLogprobs, ready));
-        emittedText = finalText;
-        emittedLogprobs = ready;
+  let completionTokens = 0;
+  try {
+    while (completionTokens < maxTokens) {
+      let token: Token;
+      let logprob = 0;
+      let alternatives: Array<{ token: number; logprob: number }> = [];
+      const next = plainGreedy === null ? (await sequence.controlledEvaluate(input)).at(-1)?.next : undefined;
+      if (plainGreedy !== null) {
+        const step = await plainGreedy.next();
+        if (step.done === true) throw new Error("The engine stopped generating before the end of the text.");
+        token = step.value;
+      } else if (needsDistribution) {
+        if (next?.probabilities === undefined) throw new Error("The engine returned no probabilities for the last token.");
+        const sampled = sampleToken(logprobsOf(next.probabilities), { temperature, topP, random });
+        token = (greedy ? next.token : sampled.token) as Token;
+        if (token === null || token === undefined) throw new Error("The engine returned no token.");
+        logprob = greedy ? sampled.logprobOf(token) : sampled.logprob;
+        alternatives = sampled.top(options.topLogprobs);
+      } else {
+        if (next?.token === undefined || next.token === null) throw new Error("The engine returned no token.");
+        token = next.token;
+        if (options.logprobs) {
+          if (next.confidence === undefined) throw new Error("The engine returned no probability for the chosen token.");
+          logprob = clampLogprob(Math.log(next.confidence));
+        }
       }
+      completionTokens++;
+      if (endsText(token)) {
+        finishReason = "stop";
+        break;
+      }
+      if (options.logprobs) {
+        const context = [...promptTail, ...generatedTokens].slice(-DETOKENIZE_CONTEXT_TOKENS);
+        const describe = (candidate: number, logprob: number) => {
+          const tokenText = model.detokenize([candidate as Token], false, context);
+          return { token: tokenText, logprob, bytes: [...Buffer.from(tokenText, "utf8")] };
+        };
+        const entry = {
+          ...describe(token, logprob),
+          top_logprobs: alternatives.map((candidate) => describe(candidate.token, candidate.logprob)),
+        };
+        logprobs.push(entry);
+      }
+      generatedTokens.push(token);
+      // The whole text is only needed per token to find stop sequences and stream; else once at the end.
+      if (stop.length === 0 && onDelta === undefined) {
+        input = [[token, { generateNext }]];
+        continue;
+      }
+      text = model.detokenize(generatedTokens, false, promptTail);
+      if (options.logprobs) logprobEnds.push(text.length);
+
+      const stopAt = earliestStop(text, stop);
+      if (stopAt !== -1) {
+        text = text.slice(0, stopAt);
+        cutLogprobs(logprobs, logprobEnds, stopAt);
+        finishReason = "stop";
+        break;
+      }
+      if (onDelta !== undefined) {
+        const finalText = text.slice(0, text.length - heldBackLength(text, stop));
+        if (finalText.length > emittedText.length && finalText.startsWith(emittedText)) {
+          let ready = emittedLogprobs;
+          while (ready < logprobs.length && (logprobEnds[ready] ?? Infinity) <= finalText.length) ready++;
+          onDelta(finalText.slice(emittedText.length), logprobs.slice(emittedLogprobs, ready));
+          emittedText = finalText;
+          emittedLogprobs = ready;
+        }
+      }
+      input = [[token, { generateNext }]];
     }
-    input = [[token, { generateNext }]];
+  } finally {
+    await plainGreedy?.return();
   }
   if (stop.length === 0 && onDelta === undefined) text = model.detokenize(generatedTokens, false, promptTail);
   if (onDelta !== undefined && (text.length > emittedText.length || logprobs.length > emittedLogprobs)) {
