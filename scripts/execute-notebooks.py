@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Executes notebooks on the tslab kernel, headless, and writes executed copies and HTML exports.
 
-Usage: PYTHON scripts/execute-notebooks.py --output-dir out notebooks/01-....ipynb ...
+Usage: PYTHON scripts/execute-notebooks.py [--jobs N] --output-dir out notebooks/01-....ipynb ...
 
 PYTHON is any Python that imports nbformat, nbclient and nbconvert: scripts/run-notebooks.ts finds one
-(SEEDLAB_PYTHON, python3, python, py -3, the Python of the `jupyter` command). Prints one JSON line per notebook:
-  {"notebook", "ok", "cells", "seconds", "executed", "html", "failedCell", "message"}
-and exits 1 when any notebook failed.
+(SEEDLAB_PYTHON, python3, python, py -3, the Python of the `jupyter` command). `--jobs N` executes up
+to N notebooks at once, each in its own kernel (default 1). Prints one JSON line per notebook as it
+finishes:
+  {"notebook", "ok", "cells", "seconds", "executed", "html", "failedCell", "message", "timing"}
+where "timing" is {"kernelStartSeconds", "cells": [{"index", "seconds", "outputs": [[seconds, kind], ...]}]}:
+each code cell's wall time and when each of its outputs arrived ("display" = a new display,
+"display:live" = a new display that is later updated in place, "update" = such an update, "stream",
+"result", "error"), seconds since the cell started. Exits 1 when any notebook failed.
 
 Why not `jupyter nbconvert --execute`: tslab's error replies carry no ename/evalue, so nbconvert
 reports only "<Error>: " and, on failure, writes no notebook at all. Here we stop at the first
@@ -14,6 +19,7 @@ failing cell, keep the outputs so far (the real message is in that cell's stderr
 the partial notebook so the user can open it.
 """
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -29,6 +35,71 @@ from nbclient import NotebookClient  # noqa: E402
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError  # noqa: E402
 from nbconvert import HTMLExporter  # noqa: E402
 
+OUTPUT_KINDS = {
+    "display_data": "display",
+    "update_display_data": "update",
+    "stream": "stream",
+    "execute_result": "result",
+    "error": "error",
+}
+MAX_EVENTS_PER_CELL = 200
+
+
+class TimedClient(NotebookClient):
+    """A NotebookClient that records when the kernel was ready and when each cell's outputs arrived."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.created = time.monotonic()
+        self.kernel_ready = None
+        self.cell_timings = {}
+        self.on_notebook_start = self._notebook_started
+        self.on_cell_execute = self._cell_started
+        self.on_cell_executed = self._cell_finished
+
+    def _notebook_started(self, notebook):
+        self.kernel_ready = time.monotonic()
+
+    def _cell_started(self, cell, cell_index):
+        self.cell_timings[cell_index] = {"index": cell_index, "started": time.monotonic(), "seconds": None, "outputs": []}
+
+    def _cell_finished(self, cell, cell_index, execute_reply):
+        timing = self.cell_timings.get(cell_index)
+        if timing is not None:
+            timing["seconds"] = round(time.monotonic() - timing["started"], 2)
+
+    def process_message(self, msg, cell, cell_index):
+        kind = OUTPUT_KINDS.get(msg.get("msg_type"))
+        timing = self.cell_timings.get(cell_index)
+        if kind is not None and timing is not None and len(timing["outputs"]) < MAX_EVENTS_PER_CELL:
+            if kind == "display" and msg["content"].get("transient", {}).get("display_id"):
+                kind = "display:" + msg["content"]["transient"]["display_id"]
+            elif kind == "update":
+                kind = "update:" + msg["content"].get("transient", {}).get("display_id", "")
+            timing["outputs"].append([round(time.monotonic() - timing["started"], 2), kind])
+        return super().process_message(msg, cell, cell_index)
+
+    def timing(self):
+        cells = []
+        for index in sorted(self.cell_timings):
+            timing = dict(self.cell_timings[index])
+            started = timing.pop("started")
+            if timing["seconds"] is None:
+                timing["seconds"] = round(time.monotonic() - started, 2)
+            # Name a display "display:live" when an update for it follows, "display" otherwise.
+            updated = {kind[len("update:"):] for _, kind in timing["outputs"] if kind.startswith("update:")}
+            timing["outputs"] = [
+                [seconds, ("display:live" if kind[len("display:"):] in updated else "display") if kind.startswith("display:")
+                 else "update" if kind.startswith("update:") else kind]
+                for seconds, kind in timing["outputs"]
+            ]
+            cells.append(timing)
+        ready = self.kernel_ready
+        return {
+            "kernelStartSeconds": round(ready - self.created, 2) if ready is not None else None,
+            "cells": cells,
+        }
+
 
 def cell_stderr(cell):
     return "".join(
@@ -38,7 +109,7 @@ def cell_stderr(cell):
     )
 
 
-def execute(path, output_dir, timeout):
+async def execute(path, output_dir, timeout):
     name = os.path.splitext(os.path.basename(path))[0]
     notebook = nbformat.read(path, as_version=4)
     # Start from outputs stripped, whatever Jupyter autosaved: a cell that fails must not leave the
@@ -47,7 +118,7 @@ def execute(path, output_dir, timeout):
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
-    client = NotebookClient(
+    client = TimedClient(
         notebook,
         kernel_name="seedlab",
         timeout=timeout,
@@ -58,7 +129,7 @@ def execute(path, output_dir, timeout):
     failed_cell = None
     message = None
     try:
-        client.execute()
+        await client.async_execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         code_cells = [index for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
         # The failing cell is the last code cell that has started (it has an execution count).
@@ -89,20 +160,33 @@ def execute(path, output_dir, timeout):
         "html": html_path,
         "failedCell": failed_cell,
         "message": message,
+        "timing": client.timing(),
     }
+
+
+async def execute_all(paths, output_dir, timeout, jobs):
+    slots = asyncio.Semaphore(jobs)
+    all_ok = True
+
+    async def one(path):
+        nonlocal all_ok
+        async with slots:
+            result = await execute(path, output_dir, timeout)
+        all_ok = all_ok and result["ok"]
+        print(json.dumps(result), flush=True)
+
+    await asyncio.gather(*(one(path) for path in paths))
+    return all_ok
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", default=os.path.join(ROOT, "out"))
     parser.add_argument("--timeout", type=int, default=300, help="seconds per cell")
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks executed at once")
     parser.add_argument("notebooks", nargs="+")
     arguments = parser.parse_args()
-    all_ok = True
-    for path in arguments.notebooks:
-        result = execute(path, arguments.output_dir, arguments.timeout)
-        all_ok = all_ok and result["ok"]
-        print(json.dumps(result), flush=True)
+    all_ok = asyncio.run(execute_all(arguments.notebooks, arguments.output_dir, arguments.timeout, max(1, arguments.jobs)))
     sys.exit(0 if all_ok else 1)
 
 

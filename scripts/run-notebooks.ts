@@ -25,6 +25,27 @@ export interface NotebookResult {
   failedCell: number | null;
   /** The failing cell's error message, or null. */
   message: string | null;
+  /** Where the time went (see execute-notebooks.py). */
+  timing: NotebookTiming;
+}
+
+/** When the kernel was ready and how long each executed code cell took. */
+export interface NotebookTiming {
+  /** Seconds from the start until the kernel answered (null if it never did). */
+  kernelStartSeconds: number | null;
+  cells: CellTiming[];
+}
+
+/** One executed code cell. */
+export interface CellTiming {
+  /** Index among all cells (markdown included). */
+  index: number;
+  seconds: number;
+  /**
+   * Each output as it arrived: seconds since the cell started, and its kind: `display`,
+   * `display:live` (a display later updated in place), `update`, `stream`, `result` or `error`.
+   */
+  outputs: Array<[number, string]>;
 }
 
 /** The committed notebooks, in course order. */
@@ -36,23 +57,34 @@ export function listNotebooks(folder: string = join(PROJECT_ROOT, "notebooks")):
 }
 
 /**
- * Executes each notebook in order, each in a fresh kernel.
+ * Notebooks executed at once by `npm run walkthrough` and the notebook tests, each in its own kernel
+ * with its own local model server: a kernel spends most of its first cell compiling (one core), so
+ * running them together keeps both cores of a laptop busy (`npm run bench:walkthrough -- --jobs 1`
+ * compares).
+ */
+export const WALKTHROUGH_JOBS = 3;
+
+/**
+ * Executes the notebooks, each in a fresh kernel, up to `jobs` at once.
  * @param options.notebooks paths of the notebooks to run
  * @param options.outputDir where executed copies and HTML go
+ * @param options.jobs notebooks executed at once (default `WALKTHROUGH_JOBS`)
  * @param options.env environment of the kernels (default: this process's)
- * @param options.onResult called as each notebook finishes
- * @returns one result per notebook; never throws for a failing cell
+ * @param options.onResult called as each notebook finishes (with several jobs: in the order they finish)
+ * @returns one result per notebook, in the order of `notebooks`; never throws for a failing cell
  * @throws {Error} when no Python has nbclient (with the fix), or the executor itself cannot start
  */
 export function runNotebooks({
   notebooks,
   outputDir,
   env = process.env,
+  jobs = WALKTHROUGH_JOBS,
   onResult = () => {},
 }: {
   notebooks: string[];
   outputDir: string;
   env?: NodeJS.ProcessEnv;
+  jobs?: number;
   onResult?: (result: NotebookResult) => void;
 }): Promise<NotebookResult[]> {
   return new Promise((resolvePromise, reject) => {
@@ -60,7 +92,7 @@ export function runNotebooks({
     if (python === null) {
       throw new Error(`No Python that imports ${EXECUTOR_MODULES.join(", ")} was found (tried SEEDLAB_PYTHON, python3, python, py -3, the Python of \`jupyter\`). Install Jupyter (\`node scripts/ensure-jupyter.mjs\` says how), or set SEEDLAB_PYTHON to a Python that has them.`);
     }
-    const child = spawn(python.command, [...python.args, EXECUTOR, "--output-dir", outputDir, ...notebooks], {
+    const child = spawn(python.command, [...python.args, EXECUTOR, "--jobs", String(jobs), "--output-dir", outputDir, ...notebooks], {
       cwd: PROJECT_ROOT,
       env: { ...env, PYTHONWARNINGS: "ignore" },
       stdio: ["ignore", "pipe", "pipe"],
@@ -88,7 +120,7 @@ export function runNotebooks({
       if (results.length < notebooks.length) {
         reject(new Error(`The notebook executor stopped after ${results.length} of ${notebooks.length} notebooks:\n${stderr.trim()}`));
       } else {
-        resolvePromise(results);
+        resolvePromise(notebooks.map((notebook) => results.find((result) => result.notebook === notebook) as NotebookResult));
       }
     });
   });

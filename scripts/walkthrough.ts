@@ -1,21 +1,23 @@
 /**
- * `npm run walkthrough [-- notebooks/02-....ipynb]`: executes every notebook (or the ones named) in
- * course order, headless, through Jupyter on the tslab kernel; writes executed copies and HTML
+ * `npm run walkthrough [-- notebooks/02-....ipynb]`: executes every notebook (or the ones named),
+ * several at once (`WALKTHROUGH_JOBS`), headless, through Jupyter on the tslab kernel; writes executed copies and HTML
  * exports into out/; prints a line per notebook; exits 1 if any cell failed.
  */
 import { join, relative } from "node:path";
 import { ensureJupyter } from "./ensure-jupyter.mjs";
-import { listNotebooks, PROJECT_ROOT, runNotebooks } from "./run-notebooks";
+import { listNotebooks, PROJECT_ROOT, runNotebooks, WALKTHROUGH_JOBS } from "./run-notebooks";
 
 async function main(): Promise<number> {
   ensureJupyter({ need: "executor" });
   const named = process.argv.slice(2);
   const notebooks = named.length > 0 ? named : listNotebooks();
   const outputDir = join(PROJECT_ROOT, "out");
-  console.log(`Executing ${notebooks.length} notebook(s) on the tslab kernel into ${relative(process.cwd(), outputDir) || "."}/ ...`);
+  const jobs = Math.min(WALKTHROUGH_JOBS, notebooks.length);
+  console.log(`Executing ${notebooks.length} notebook(s) on the tslab kernel, ${jobs} at once, into ${relative(process.cwd(), outputDir) || "."}/ ...`);
   const results = await runNotebooks({
     notebooks,
     outputDir,
+    jobs,
     onResult: (result) => {
       const name = relative(PROJECT_ROOT, result.notebook);
       if (result.ok) {

@@ -70,3 +70,6 @@ export {
   renderVariantsHtml,
   renderVerdict,
 } from "./render/index";
+
+/** Live progress in a notebook cell: what is running, n of N, each step's time (pass `tslab.newDisplay()`). */
+export { openBackendWithProgress, showProgress, type LiveDisplay, type Progress } from "./progress";

@@ -81,7 +81,7 @@ test("malformed JSON is a 400 in OpenAI's error format", async () => {
   await expectApiError(client.models.retrieve("nope"), OpenAI.NotFoundError, 404, "model");
 });
 
-test("a full queue is a 429 with Retry-After (maxQueue 0: one request at a time)", async () => {
+test("a full queue is a 429 with Retry-After (maxQueue 0: no request waits for a busy worker)", async () => {
   const results = await Promise.allSettled(
     [1, 2, 3].map((seed) => client.chat.completions.create({ model: server.model, messages: MESSAGES, seed, max_tokens: 200 })),
   );

@@ -42,7 +42,10 @@ before(async () => {
     writeFileSync(input, committedFile(path).text);
     return input;
   });
-  for (const result of await runNotebooks({ notebooks, outputDir, env })) results.set(basename(result.notebook), result);
+  // Said on stderr so `npm test` is not silent while the notebooks run (they are only asserted once all are done).
+  process.stderr.write(`Executing ${notebooks.length} notebooks on the tslab kernel...\n`);
+  const onResult = (result: NotebookResult): void => void process.stderr.write(`  ${basename(result.notebook)}: ${result.ok ? "ran" : "FAILED"} in ${result.seconds} s\n`);
+  for (const result of await runNotebooks({ notebooks, outputDir, env, onResult })) results.set(basename(result.notebook), result);
 });
 after(() => rmSync(outputDir, { recursive: true, force: true }));
 
@@ -177,4 +180,40 @@ test("notebook 03: the report (seeded TARr 1, unseeded below 1), the heatmap, di
   const [saved] = tablesCaptioned(name, "saved → again: ");
   assert.ok(saved, "a saved batch compared with a new run");
   assert.match(saved.caption, /same fingerprint \(fp_[0-9a-f]+\); 0 of \d+ texts changed/);
+});
+
+// A cell that sends a batch or starts a server can take more than 2 s: it must show a live display
+// (what is running, n of N) before anything else, updated in place, and end it marked done.
+const LONG_CELL = /\bawait (openBackend\w*|runBatch|runRequests|runSuite|runSweep|runVariants|runOnTwoConfigurations)\(/;
+
+test("every long cell shows a live progress display first, updated in place, before its result", () => {
+  let long = 0;
+  for (const [name, result] of results) {
+    const executed = readNotebook(result.executed);
+    for (const timing of result.timing.cells) {
+      const cell = executed.cells[timing.index];
+      if (cell === undefined || !LONG_CELL.test(joined(cell.source))) continue;
+      long += 1;
+      const where = `${name} cell ${timing.index} (${joined(cell.source).split("\n")[0]})`;
+      const kinds = timing.outputs.map(([, kind]) => kind);
+      assert.equal(kinds[0], "display:live", `${where}: its first output is a display later updated in place, got ${kinds.join(", ")}`);
+      assert.ok(kinds.indexOf("update") > 0, `${where}: the progress display is updated`);
+      const progress = (cell.outputs ?? []).map((output) => joined(output.data?.["text/html"])).find((html) => html.includes("seedlab-progress"));
+      assert.ok(progress, `${where}: the progress display stays in the output`);
+      assert.match(progress, /data-state="done"/, `${where}: the progress display ends done: ${progress}`);
+    }
+  }
+  assert.ok(long >= 10, `the long cells were found (${long})`);
+});
+
+test("each Set-up cell says the local model is starting, then how long it took", () => {
+  for (const [name, result] of results) {
+    const cells = readNotebook(result.executed).cells;
+    const setUp = cells.find((cell) => cell.cell_type === "code" && /openBackendWithProgress\(/.test(joined(cell.source)));
+    assert.ok(setUp, `${name} has a Set-up cell`);
+    const html = (setUp.outputs ?? []).map((output) => joined(output.data?.["text/html"])).join("\n");
+    assert.match(html, /Local model stories260K started in \d+\.\d s · http:\/\/127\.0\.0\.1:\d+\/v1/, `${name}: ${html.slice(0, 300)}`);
+    const first = result.timing.cells.find((timing) => timing.index === cells.indexOf(setUp));
+    assert.equal(first?.outputs[0]?.[1], "display:live", `${name}: "starting" shows first, then is replaced`);
+  }
 });

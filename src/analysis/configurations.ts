@@ -9,11 +9,12 @@ import { runRequests } from "../core/batch";
 import type { ChatRequest } from "../core/chat";
 import { SeedlabError, invalidParameter } from "../core/errors";
 import { isSucceeded } from "../core/runs";
-import type { Batch, ChatRun } from "../core/types";
+import type { Batch, BatchProgress, ChatRun } from "../core/types";
 import { validateCount } from "../core/validate";
 import { cpuVariantsHere } from "../local/cpu-variant";
 import { startLocalServer, type LocalServerOptions } from "../local/start";
 import type { Settings } from "../settings";
+import { showProgress, type LiveDisplay } from "../progress";
 
 /** Options of {@link runOnTwoConfigurations}. */
 export interface TwoConfigurationsOptions {
@@ -29,6 +30,14 @@ export interface TwoConfigurationsOptions {
   labels: [string, string];
   /** Times each request is sent to each configuration. Default 1. */
   runs?: number;
+  /**
+   * Where it is: step 0 sends the requests to the first configuration, step 1 waits for the second
+   * server (started at the beginning, so usually ready), step 2 sends the requests to it; with each
+   * finished request's batch progress. `showProgress(display, [three labels]).onStep` fits.
+   */
+  onProgress?: (step: number, progress?: BatchProgress) => void;
+  /** Shows those three steps live here (e.g. `tslab.newDisplay()`): what runs, n of N, each step's time. */
+  display?: LiveDisplay;
 }
 
 /** The result of {@link runOnTwoConfigurations}. */
@@ -47,8 +56,9 @@ export interface TwoConfigurations {
 }
 
 /**
- * Starts a second local server with other settings, sends the same requests to both configurations and closes it.
- * @param options `backend` (local), `settings`, `second`, `requests`, `labels`, `runs` (default 1).
+ * Starts a second local server with other settings (while the first configuration answers), sends the same requests
+ * to both configurations and closes it.
+ * @param options `backend` (local), `settings`, `second`, `requests`, `labels`, `runs` (default 1), `onProgress`.
  * @returns Both batches, one batch per request across both configurations, and which requests changed text.
  * @throws {SeedlabError} When the backend is not the local one (there is no second configuration to start).
  * @throws {InvalidParameterError} For a bad request or `runs`, before anything is sent.
@@ -60,6 +70,8 @@ export async function runOnTwoConfigurations({
   requests,
   labels,
   runs = 1,
+  onProgress: reportProgress = () => {},
+  display,
 }: TwoConfigurationsOptions): Promise<TwoConfigurations> {
   if (backend.kind !== "local") {
     throw new SeedlabError(`A second configuration can only be started for the local backend, not "${backend.kind}".`);
@@ -70,13 +82,36 @@ export async function runOnTwoConfigurations({
     throw invalidParameter("requests", "a non-empty array of requests", requests, fix);
   }
   const repeated = requests.flatMap((request) => Array.from({ length: runs }, () => request));
+  const secondSettings = Object.entries(second).map(([name, value]) => `${name} ${String(value)}`).join(", ");
+  const steps = [
+    `${repeated.length} requests on ${labels[0]}`,
+    `Start a second local server (${secondSettings || "same settings"})`,
+    `${repeated.length} requests on ${labels[1]}`,
+  ];
+  const shown = display === undefined ? null : showProgress(display, steps);
+  const onProgress = (step: number, progress?: BatchProgress): void => {
+    shown?.onStep(step, progress);
+    reportProgress(step, progress);
+  };
   const concurrency = settings.concurrency;
-  const first = await runRequests({ client: backend.client, requests: repeated, concurrency, label: labels[0] });
-  const server = await startLocalServer({ modelPath: settings.modelPath ?? undefined, cpuVariant: settings.cpuVariant, ...second });
+  // The second server starts while the first configuration answers: its start-up overlaps the requests.
+  const starting = startLocalServer({ modelPath: settings.modelPath ?? undefined, cpuVariant: settings.cpuVariant, ...second });
+  starting.catch(() => {}); // awaited below; until then a failed start must not count as unhandled
+  let first: Batch;
+  try {
+    onProgress(0);
+    first = await runRequests({ client: backend.client, requests: repeated, concurrency, label: labels[0], onProgress: (progress) => onProgress(0, progress) });
+    onProgress(1);
+  } catch (error) {
+    await starting.then((server) => server.close(), () => {});
+    throw error;
+  }
+  const server = await starting;
   let secondBatch: Batch;
   try {
     const client = createClient({ ...settings, baseURL: server.url });
-    secondBatch = await runRequests({ client, requests: repeated, concurrency, label: labels[1] });
+    onProgress(2);
+    secondBatch = await runRequests({ client, requests: repeated, concurrency, label: labels[1], onProgress: (progress) => onProgress(2, progress) });
   } finally {
     await server.close();
   }

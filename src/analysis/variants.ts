@@ -4,7 +4,7 @@
  */
 import type OpenAI from "openai";
 import { DEFAULT_CONCURRENCY } from "../core/constants";
-import type { ChatRun } from "../core/types";
+import type { BatchProgress, ChatRun } from "../core/types";
 import type { ChatRequest } from "../core/chat";
 import { runRequests } from "../core/batch";
 import { SeedlabError } from "../core/errors";
@@ -41,6 +41,7 @@ export interface VariantsResult {
  * @param options.baseline The request every variant starts from.
  * @param options.variants The changes to try.
  * @param options.concurrency Requests in flight at once (default 5).
+ * @param options.onProgress Called after each finished request (e.g. `showProgress(...).onBatch`).
  * @returns The baseline's run and one outcome per variant.
  * @throws {InvalidParameterError} When the baseline or a variant is an invalid request, before anything is sent.
  */
@@ -49,14 +50,16 @@ export async function runVariants({
   baseline,
   variants,
   concurrency = DEFAULT_CONCURRENCY,
+  onProgress,
 }: {
   client: OpenAI;
   baseline: ChatRequest;
   variants: Variant[];
   concurrency?: number;
+  onProgress?: (progress: BatchProgress) => void;
 }): Promise<VariantsResult> {
   const requests: ChatRequest[] = [baseline, ...variants.map((variant) => ({ ...baseline, ...variant.change }) as ChatRequest)];
-  const batch = await runRequests({ client, requests, concurrency, label: "baseline and variants" });
+  const batch = await runRequests({ client, requests, concurrency, label: "baseline and variants", onProgress });
   const [baselineRun, ...variantRuns] = batch.runs;
   if (baselineRun === undefined) throw new SeedlabError("runRequests returned no run for the baseline.");
   const outcomes = variants.map((variant, position): VariantOutcome => {

@@ -32,6 +32,7 @@ export const SERVE_COMMAND: CommandSpec = {
       placeholder: "NAME",
       description: "ggml CPU variant: portable (default: the one every CPU runs, same texts on every laptop), auto (the fastest here) or a name such as haswell (default: SEEDLAB_CPU_VARIANT).",
     },
+    workers: { type: "string", placeholder: "N", description: "Requests generated at once, each in its own context (default: one per core, at most 4; outputs do not depend on it)." },
   },
   details: [
     "Example:",
@@ -49,6 +50,7 @@ const RANGES: Array<[flag: string, key: keyof LocalServerOptions, minimum: numbe
   ["threads", "threads", 1, 256, "Use 1 (the default)."],
   ["context-size", "contextSize", 16, 1048576, "Use e.g. 2048."],
   ["max-queue", "maxQueue", 0, 100000, "Use e.g. 64."],
+  ["workers", "workers", 1, 64, "Use 1 to 4."],
 ];
 
 /**
@@ -92,7 +94,7 @@ export async function serveCommand(args: readonly string[], context: CommandCont
     [
       `seedlab local server: ${running.url}`,
       `  model ${engine.modelId} (${engine.modelPath})`,
-      `  system_fingerprint ${engine.fingerprint}, CPU variant ${describeEngineVariant(engine)}, batch size ${engine.batchSize}, threads ${engine.threads}, context ${engine.contextSize} tokens`,
+      `  system_fingerprint ${engine.fingerprint}, CPU variant ${describeEngineVariant(engine)}, batch size ${engine.batchSize}, threads ${engine.threads}, ${engine.workers} worker(s), context ${engine.contextSize} tokens`,
       "  Press Ctrl+C to stop.",
       "",
     ].join("\n"),

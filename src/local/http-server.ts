@@ -3,20 +3,20 @@
  *
  * Routes: `POST /v1/chat/completions` (JSON, or server-sent events with `stream: true`),
  * `GET /v1/models`, `GET /v1/models/:id`, `GET /health` (status, queue depth and limit, pid, memory). Every completion response carries the seed
- * it used in the `x-seedlab-seed` header. Generations run one at a time through a queue, so
- * concurrent requests get exactly the output they get alone; a full queue answers 429 with
- * Retry-After.
+ * it used in the `x-seedlab-seed` header. Generations run through a queue, at most one per engine
+ * worker at once (each worker has its own context), so concurrent requests get exactly the output they
+ * get alone; a full queue answers 429 with Retry-After.
  */
 import { randomBytes, randomInt } from "crypto";
 import * as http from "http";
 import type { Engine, GeneratedChoice, TokenLogprobEntry } from "./engine";
 import { SEED_HEADER } from "../core/constants";
-import { createSerialQueue, QueueFullError } from "./queue";
+import { createWorkQueue, QueueFullError } from "./queue";
 import { ApiError, ChatCompletionRequest, validateChatRequest } from "./request";
 
 /** Options of the HTTP layer. */
 export interface HttpServerOptions {
-  /** Requests allowed to wait behind the running one before 429. Default 64. */
+  /** Requests allowed to wait for a free engine worker before 429. Default 64. */
   maxQueue?: number;
   /** Largest accepted request body in bytes. Default 1 MiB (413 beyond). */
   maxBodyBytes?: number;
@@ -29,7 +29,7 @@ export interface HttpServerOptions {
  * @returns a Node HTTP server; call `listen` on it.
  */
 export function createLocalHttpServer(engine: Engine, { maxQueue = 64, maxBodyBytes = 1024 * 1024 }: HttpServerOptions = {}): http.Server {
-  const queue = createSerialQueue({ maxQueue });
+  const queue = createWorkQueue({ maxQueue, workers: engine.workers });
   const created = Math.floor(Date.now() / 1000);
   const modelRecord = { id: engine.modelId, object: "model", created, owned_by: "seedlab-local" };
 
@@ -57,6 +57,8 @@ export function createLocalHttpServer(engine: Engine, { maxQueue = 64, maxBodyBy
           fingerprint_inputs: engine.fingerprintInputs,
           queued: queue.waiting,
           max_queue: maxQueue,
+          running: queue.running,
+          workers: engine.workers,
           pid: process.pid,
           rss_bytes: process.memoryUsage.rss(),
           max_rss_bytes: process.resourceUsage().maxRSS * 1024,

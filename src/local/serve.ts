@@ -29,8 +29,8 @@ export interface RunningServer {
  * @returns the running server.
  * @throws {SeedlabError} When no model is found or the port is in use; the engine's error when the model cannot load.
  */
-export async function serve({ modelPath, host = "127.0.0.1", port = 0, batchSize, threads, contextSize, maxQueue, cpuVariant }: LocalServerOptions = {}): Promise<RunningServer> {
-  const engine = await loadEngine({ modelPath: findModelPath({ explicitPath: modelPath }), batchSize, threads, contextSize, cpuVariant });
+export async function serve({ modelPath, host = "127.0.0.1", port = 0, batchSize, threads, contextSize, maxQueue, cpuVariant, workers }: LocalServerOptions = {}): Promise<RunningServer> {
+  const engine = await loadEngine({ modelPath: findModelPath({ explicitPath: modelPath }), batchSize, threads, contextSize, cpuVariant, workers });
   const server = createLocalHttpServer(engine, { maxQueue });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {

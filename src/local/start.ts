@@ -26,7 +26,7 @@ export interface LocalServerOptions {
   threads?: number;
   /** Context window in tokens. Default: the model's training context, at most 2048. */
   contextSize?: number;
-  /** Requests allowed to wait behind the running one before a 429. Default 64. */
+  /** Requests allowed to wait for a free engine worker before a 429. Default 64. */
   maxQueue?: number;
   /**
    * Which ggml CPU variant runs the model: `portable` (default: the one every CPU of this architecture
@@ -34,6 +34,8 @@ export interface LocalServerOptions {
    * (e.g. `haswell`). One this CPU cannot run, or the installed engine lacks, is refused with the list.
    */
   cpuVariant?: string;
+  /** Generations run at once, each in its own context. Default: one per CPU core, at most 4. Outputs do not depend on it. */
+  workers?: number;
 }
 
 /** A running local server. */
