@@ -18,7 +18,7 @@ function run(command, args) {
 
 // A test file's phase, from what it uses: Jupyter running notebooks, or a browser; the local model
 // or node-llama-cpp (or npm's install resolution, which is as slow); else it is model-free.
-const NOTEBOOK_TEST = /\brunNotebooks\b|chromium|playwright|"jupyter", "kernelspec"/;
+const NOTEBOOK_TEST = /\brunNotebooks\b|chromium|playwright|"jupyter", "kernelspec"|\/api\/sessions/;
 const MODEL_TEST = /\bstartLocalServer\(|\bawait openBackend\(|\bloadEngine\(|import\("node-llama-cpp"\)|bin\/seedlab|cli\/main|npm ci/;
 function phaseOf(file) {
   const text = readFileSync(file, "utf8");

@@ -12,8 +12,11 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PROJECT_ROOT } from "../scripts/run-notebooks";
+import { findPython } from "../scripts/find-jupyter.mjs";
 
 const KERNEL_EXEC = join(PROJECT_ROOT, "test", "support", "kernel-exec.py");
+// The Python that talks to the kernels (Jupyter's own client library), found as everywhere else: no fixed path.
+const PYTHON = findPython(["jupyter_client", "jupyter_core"]) ?? assert.fail("No Python with jupyter_client found (set SEEDLAB_PYTHON).");
 
 interface Session {
   npm: ChildProcess;
@@ -94,10 +97,10 @@ async function openNotebook(session: Session, path: string): Promise<string> {
   return created.kernel.id;
 }
 
-const runtimeDir = execFileSync("/usr/bin/python3", ["-c", "from jupyter_core.paths import jupyter_runtime_dir; print(jupyter_runtime_dir())"], { encoding: "utf8" }).trim();
+const runtimeDir = execFileSync(PYTHON.command, [...PYTHON.args, "-c", "from jupyter_core.paths import jupyter_runtime_dir; print(jupyter_runtime_dir())"], { encoding: "utf8" }).trim();
 
 function runCell(kernelId: string, code: string): CellResult {
-  const result = spawnSync("/usr/bin/python3", [KERNEL_EXEC, join(runtimeDir, `kernel-${kernelId}.json`), "180"], { input: code, encoding: "utf8", env: { ...process.env, PYTHONWARNINGS: "ignore" } });
+  const result = spawnSync(PYTHON.command, [...PYTHON.args, KERNEL_EXEC, join(runtimeDir, `kernel-${kernelId}.json`), "180"], { input: code, encoding: "utf8", env: { ...process.env, PYTHONWARNINGS: "ignore" } });
   assert.equal(result.status, 0, result.stderr);
   return JSON.parse(result.stdout) as CellResult;
 }
