@@ -56,7 +56,17 @@ async function child(variant: string, batchSizes: number[]): Promise<void> {
     for (const request of requests) {
       const started = process.hrtime.bigint();
       const cpuStarted = process.cpuUsage();
-      const choice = await engine.generate({ promptTokens, seed: request.seed, choiceIndex: 0, temperature: request.temperature, topP: 1, maxTokens: MAX_TOKENS, stop: [], logprobs: false, topLogprobs: 0 });
+      const choice = await engine.generate({
+        promptTokens,
+        seed: request.seed,
+        choiceIndex: 0,
+        temperature: request.temperature,
+        topP: 1,
+        maxTokens: MAX_TOKENS,
+        stop: [],
+        logprobs: false,
+        topLogprobs: 0,
+      });
       generationMs += Number(process.hrtime.bigint() - started) / 1e6;
       const cpu = process.cpuUsage(cpuStarted);
       generationCpuMs += (cpu.user + cpu.system) / 1000;
@@ -65,7 +75,15 @@ async function child(variant: string, batchSizes: number[]): Promise<void> {
     }
     await engine.close();
   }
-  const result: ChildResult = { variant, loaded: loadedCpuVariant(), fingerprint, texts, completionTokens, generationMs, generationCpuMs };
+  const result: ChildResult = {
+    variant,
+    loaded: loadedCpuVariant(),
+    fingerprint,
+    texts,
+    completionTokens,
+    generationMs,
+    generationCpuMs,
+  };
   process.stdout.write(JSON.stringify(result) + "\n");
 }
 
@@ -83,13 +101,18 @@ function parent(args: string[]): void {
   const cpu = detectCpuFeatures();
   const runnable = runnableVariants(binaryPackage.variants, cpu);
   const variants = names.length > 0 ? names : [...runnable.variants, "auto"];
-  console.log(`${binaryPackage.name}@${binaryPackage.version} · CPU features (${cpu.source}): ${cpu.features?.join(" ") ?? "unknown"}`);
+  console.log(
+    `${binaryPackage.name}@${binaryPackage.version} · CPU features (${cpu.source}): ${cpu.features?.join(" ") ?? "unknown"}`,
+  );
   console.log(`installed: ${binaryPackage.variants.join(", ")}\nrunnable: ${runnable.variants.join(", ")}\n`);
   fs.mkdirSync(OUT, { recursive: true });
   const results: ChildResult[] = [];
   for (let round = 1; round <= repeat; round++) {
     for (const variant of variants) {
-      const run = spawnSync(process.execPath, ["--import", "tsx", __filename, "--child", variant, batchSizes], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+      const run = spawnSync(process.execPath, ["--import", "tsx", __filename, "--child", variant, batchSizes], {
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+      });
       if (run.status !== 0) {
         console.log(`${variant}: failed (${run.status}) ${run.stderr.trim().split("\n").slice(-3).join(" ")}`);
         continue;
@@ -102,13 +125,17 @@ function parent(args: string[]): void {
   const reference = results.find((result) => result.variant === "x64") ?? results[0];
   if (reference === undefined) return;
   const keys = Object.keys(reference.texts);
-  console.log(`variant         loaded          fingerprint       tokens/s  tokens/CPU-s   texts differing from ${reference.variant} (of ${keys.length}; greedy)`);
+  console.log(
+    `variant         loaded          fingerprint       tokens/s  tokens/CPU-s   texts differing from ${reference.variant} (of ${keys.length}; greedy)`,
+  );
   for (const result of results) {
     const differing = keys.filter((key) => result.texts[key] !== reference.texts[key]);
     const greedy = differing.filter((key) => key.endsWith("greedy")).length;
     const speed = (result.completionTokens / result.generationMs) * 1000;
     const cpuSpeed = (result.completionTokens / result.generationCpuMs) * 1000;
-    console.log(`${result.variant.padEnd(15)} ${String(result.loaded).padEnd(15)} ${result.fingerprint.padEnd(17)} ${speed.toFixed(0).padStart(8)}  ${cpuSpeed.toFixed(0).padStart(12)}   ${differing.length} (greedy ${greedy})`);
+    console.log(
+      `${result.variant.padEnd(15)} ${String(result.loaded).padEnd(15)} ${result.fingerprint.padEnd(17)} ${speed.toFixed(0).padStart(8)}  ${cpuSpeed.toFixed(0).padStart(12)}   ${differing.length} (greedy ${greedy})`,
+    );
   }
   // Which variants give identical texts: groups.
   const groups = new Map<string, string[]>();
@@ -120,7 +147,12 @@ function parent(args: string[]): void {
 }
 
 if (process.argv[2] === "--child") {
-  child(process.argv[3] as string, String(process.argv[4] ?? DEFAULT_BATCH_SIZES.join(",")).split(",").map(Number)).catch((error) => {
+  child(
+    process.argv[3] as string,
+    String(process.argv[4] ?? DEFAULT_BATCH_SIZES.join(","))
+      .split(",")
+      .map(Number),
+  ).catch((error) => {
     console.error(error);
     process.exit(1);
   });

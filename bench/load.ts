@@ -35,12 +35,18 @@ function parseFlags(args: readonly string[]): typeof FLAGS {
     const name = (args[index] ?? "").replace(/^--/, "");
     const value = Number(args[index + 1]);
     if (!(name in flags) || !Number.isSafeInteger(value) || value < (name === "max-queue" ? 0 : 1)) {
-      throw new Error(`Unknown flag or bad value: \`${args[index] ?? ""} ${args[index + 1] ?? ""}\`. Flags: ${Object.keys(FLAGS).map((flag) => `--${flag} N`).join(", ")}.`);
+      throw new Error(
+        `Unknown flag or bad value: \`${args[index] ?? ""} ${args[index + 1] ?? ""}\`. Flags: ${Object.keys(FLAGS)
+          .map((flag) => `--${flag} N`)
+          .join(", ")}.`,
+      );
     }
     flags[name as keyof typeof FLAGS] = value;
   }
   if (flags.concurrency > flags["max-queue"] + 1) {
-    throw new Error(`\`--concurrency\` ${flags.concurrency} is more than the queue takes (--max-queue ${flags["max-queue"]} + 1 running): the steady phase would get 429s. Lower it or raise --max-queue.`);
+    throw new Error(
+      `\`--concurrency\` ${flags.concurrency} is more than the queue takes (--max-queue ${flags["max-queue"]} + 1 running): the steady phase would get 429s. Lower it or raise --max-queue.`,
+    );
   }
   return flags;
 }
@@ -50,7 +56,8 @@ async function main(): Promise<void> {
   const server = await startLocalServer({ maxQueue: flags["max-queue"], threads: 1 });
   try {
     const send = (seed: number) => request(server, seed, flags["max-tokens"]);
-    const health = async (): Promise<Health> => (await (await fetch(server.url.replace(/\/v1$/, "/health"))).json()) as Health;
+    const health = async (): Promise<Health> =>
+      (await (await fetch(server.url.replace(/\/v1$/, "/health"))).json()) as Health;
 
     const alone: string[] = [];
     for (let seed = 0; seed < SEEDS; seed++) alone.push((await send(seed)).content ?? "");
@@ -78,21 +85,49 @@ async function main(): Promise<void> {
     const tokens = steady.reduce((sum, outcome) => sum + outcome.completionTokens, 0);
     const answered = burst.filter((outcome) => outcome.status === 200);
     const refused = burst.filter((outcome) => outcome.status === 429);
-    const mismatched = [...steady, ...answered].filter((outcome) => outcome.status === 200 && outcome.content !== alone[outcome.seed]).length;
+    const mismatched = [...steady, ...answered].filter(
+      (outcome) => outcome.status === 200 && outcome.content !== alone[outcome.seed],
+    ).length;
     const rssGrowthMiB = (afterBurst.max_rss_bytes - rest.rss_bytes) / 2 ** 20;
 
-    console.log(`seedlab local server under load (${server.model}, max_tokens ${flags["max-tokens"]}, queue ${flags["max-queue"]})`);
-    console.log(`steady: ${flags.requests} requests, ${flags.concurrency} in flight: ${(flags.requests / seconds).toFixed(1)} requests/s, ${(tokens / seconds).toFixed(0)} completion tokens/s`);
-    console.log(`        latency p50 ${percentile(latencies, 0.5)} ms, p95 ${percentile(latencies, 0.95)} ms, max ${percentile(latencies, 1)} ms`);
-    console.log(`burst:  ${flags.burst} at once: ${answered.length} answered, ${refused.length} refused with 429 (Retry-After ${refused[0]?.retryAfter ?? "-"}), ${flags.burst - answered.length - refused.length} other`);
-    console.log(`memory: server rss ${mib(rest.rss_bytes)} at rest, ${mib(afterSteady.rss_bytes)} after steady, ${mib(afterBurst.rss_bytes)} after burst, peak ${mib(afterBurst.max_rss_bytes)}`);
+    console.log(
+      `seedlab local server under load (${server.model}, max_tokens ${flags["max-tokens"]}, queue ${flags["max-queue"]})`,
+    );
+    console.log(
+      `steady: ${flags.requests} requests, ${flags.concurrency} in flight: ${(flags.requests / seconds).toFixed(1)} requests/s, ${(tokens / seconds).toFixed(0)} completion tokens/s`,
+    );
+    console.log(
+      `        latency p50 ${percentile(latencies, 0.5)} ms, p95 ${percentile(latencies, 0.95)} ms, max ${percentile(latencies, 1)} ms`,
+    );
+    console.log(
+      `burst:  ${flags.burst} at once: ${answered.length} answered, ${refused.length} refused with 429 (Retry-After ${refused[0]?.retryAfter ?? "-"}), ${flags.burst - answered.length - refused.length} other`,
+    );
+    console.log(
+      `memory: server rss ${mib(rest.rss_bytes)} at rest, ${mib(afterSteady.rss_bytes)} after steady, ${mib(afterBurst.rss_bytes)} after burst, peak ${mib(afterBurst.max_rss_bytes)}`,
+    );
 
     const checks: Array<[string, boolean, string]> = [
-      ["steady: every request answered", steady.every((outcome) => outcome.status === 200), `${steady.filter((outcome) => outcome.status === 200).length}/${flags.requests}`],
-      ["burst: answered or 429 + Retry-After", answered.length + refused.length === flags.burst && refused.every((outcome) => outcome.retryAfter !== null), `${answered.length} + ${refused.length}`],
+      [
+        "steady: every request answered",
+        steady.every((outcome) => outcome.status === 200),
+        `${steady.filter((outcome) => outcome.status === 200).length}/${flags.requests}`,
+      ],
+      [
+        "burst: answered or 429 + Retry-After",
+        answered.length + refused.length === flags.burst && refused.every((outcome) => outcome.retryAfter !== null),
+        `${answered.length} + ${refused.length}`,
+      ],
       ["seeded outputs equal those without load", mismatched === 0, `${mismatched} differ`],
-      [`requests/s >= ${TARGETS.minRequestsPerSecond}`, flags.requests / seconds >= TARGETS.minRequestsPerSecond, (flags.requests / seconds).toFixed(1)],
-      [`peak rss growth < ${TARGETS.maxRssGrowthMiB} MiB`, rssGrowthMiB < TARGETS.maxRssGrowthMiB, `${rssGrowthMiB.toFixed(1)} MiB`],
+      [
+        `requests/s >= ${TARGETS.minRequestsPerSecond}`,
+        flags.requests / seconds >= TARGETS.minRequestsPerSecond,
+        (flags.requests / seconds).toFixed(1),
+      ],
+      [
+        `peak rss growth < ${TARGETS.maxRssGrowthMiB} MiB`,
+        rssGrowthMiB < TARGETS.maxRssGrowthMiB,
+        `${rssGrowthMiB.toFixed(1)} MiB`,
+      ],
     ];
     console.log("");
     for (const [name, met, value] of checks) console.log(`${met ? "met   " : "MISSED"}  ${name.padEnd(42)} ${value}`);
@@ -107,9 +142,18 @@ async function request(server: LocalServer, seed: number, maxTokens: number): Pr
   const response = await fetch(`${server.url}/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: server.model, messages: [{ role: "user", content: "Once upon a time" }], seed, temperature: 1, max_tokens: maxTokens }),
+    body: JSON.stringify({
+      model: server.model,
+      messages: [{ role: "user", content: "Once upon a time" }],
+      seed,
+      temperature: 1,
+      max_tokens: maxTokens,
+    }),
   });
-  const json = (await response.json()) as { choices?: Array<{ message: { content: string } }>; usage?: { completion_tokens: number } };
+  const json = (await response.json()) as {
+    choices?: Array<{ message: { content: string } }>;
+    usage?: { completion_tokens: number };
+  };
   return {
     seed,
     status: response.status,

@@ -77,7 +77,11 @@ async function openRawEngine(): Promise<{ generate: Generate; close: () => Promi
         generated.push(token);
         if (endsText(token) || generated.length >= MAX_TOKENS) break;
       }
-      const text = model.detokenize(generated.filter((token) => !endsText(token)), false, promptTokens);
+      const text = model.detokenize(
+        generated.filter((token) => !endsText(token)),
+        false,
+        promptTokens,
+      );
       return { tokens: generated.length, text };
     },
     close: async () => {
@@ -97,7 +101,9 @@ async function timed(tally: Tally, generate: Generate, temperature: number, seed
 }
 
 async function main(): Promise<void> {
-  console.log(`Prompt ${JSON.stringify(PROMPT)}, max ${MAX_TOKENS} tokens, ${WARM_UPS} warm-up and ${REPEATS} timed runs each, interleaved, threads 1, batch size 512.`);
+  console.log(
+    `Prompt ${JSON.stringify(PROMPT)}, max ${MAX_TOKENS} tokens, ${WARM_UPS} warm-up and ${REPEATS} timed runs each, interleaved, threads 1, batch size 512.`,
+  );
   const server = await openServer();
   const raw = await openRawEngine();
   try {
@@ -115,8 +121,12 @@ async function main(): Promise<void> {
       const serverRate = serverTally.tokens / serverTally.seconds;
       const rawRate = rawTally.tokens / rawTally.seconds;
       console.log(`\n${label}, seed ${seed}`);
-      console.log(`  server (HTTP + SDK + JS sampler): ${serverRate.toFixed(0)} tokens/s (${serverTally.tokens} tokens in ${serverTally.seconds.toFixed(2)} s)`);
-      console.log(`  raw engine (node-llama-cpp):      ${rawRate.toFixed(0)} tokens/s (${rawTally.tokens} tokens in ${rawTally.seconds.toFixed(2)} s)`);
+      console.log(
+        `  server (HTTP + SDK + JS sampler): ${serverRate.toFixed(0)} tokens/s (${serverTally.tokens} tokens in ${serverTally.seconds.toFixed(2)} s)`,
+      );
+      console.log(
+        `  raw engine (node-llama-cpp):      ${rawRate.toFixed(0)} tokens/s (${rawTally.tokens} tokens in ${rawTally.seconds.toFixed(2)} s)`,
+      );
       console.log(`  ratio server / raw: ${(serverRate / rawRate).toFixed(2)} (target >= 0.9)`);
       if (temperature === 0) console.log(`  same greedy text: ${serverTally.text === rawTally.text ? "yes" : "no"}`);
     }

@@ -16,7 +16,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { ensureJupyter } from "../scripts/ensure-jupyter.mjs";
-import { listNotebooks, runNotebooks, WALKTHROUGH_JOBS, type CellTiming, type NotebookResult } from "../scripts/run-notebooks";
+import {
+  listNotebooks,
+  runNotebooks,
+  WALKTHROUGH_JOBS,
+  type CellTiming,
+  type NotebookResult,
+} from "../scripts/run-notebooks";
 
 const TARGET_SECONDS = 20;
 const SILENT_SECONDS = 2;
@@ -35,7 +41,8 @@ function parseArgs(args: string[]): { jobs: number; parts: boolean } {
     if (arg === "--parts") parts = true;
     else if (arg === "--jobs") {
       const value = Number(args[++index]);
-      if (!Number.isInteger(value) || value < 1) throw new Error(`Expected \`--jobs\` to be a whole number from 1 up, got ${JSON.stringify(args[index])}.`);
+      if (!Number.isInteger(value) || value < 1)
+        throw new Error(`Expected \`--jobs\` to be a whole number from 1 up, got ${JSON.stringify(args[index])}.`);
       jobs = value;
     } else throw new Error(`Unknown argument ${JSON.stringify(arg)}. Use --jobs N and/or --parts.`);
   }
@@ -43,7 +50,8 @@ function parseArgs(args: string[]): { jobs: number; parts: boolean } {
 }
 
 const load = (): string => `load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores`;
-const seconds = (value: number | null | undefined): string => (value === null || value === undefined ? "?" : `${value.toFixed(1)} s`);
+const seconds = (value: number | null | undefined): string =>
+  value === null || value === undefined ? "?" : `${value.toFixed(1)} s`;
 
 /** A cell's first line, shortened, to name it. */
 function firstLine(cells: Cell[], index: number): string {
@@ -84,15 +92,20 @@ async function probeParts(outputDir: string): Promise<void> {
   const path = join(outputDir, "parts.ipynb");
   writeFileSync(path, JSON.stringify(notebook));
   const [result] = await runNotebooks({ notebooks: [path], outputDir: join(outputDir, "parts-out"), jobs: 1 });
-  if (result === undefined || !result.ok) throw new Error(`The probe notebook failed: ${result?.message ?? "no result"}`);
-  const executed = JSON.parse(readFileSync(result.executed, "utf8")) as { cells: Array<{ outputs?: Array<{ text?: string | string[] }> }> };
+  if (result === undefined || !result.ok)
+    throw new Error(`The probe notebook failed: ${result?.message ?? "no result"}`);
+  const executed = JSON.parse(readFileSync(result.executed, "utf8")) as {
+    cells: Array<{ outputs?: Array<{ text?: string | string[] }> }>;
+  };
   const serverMs = Number([executed.cells[2]?.outputs?.[0]?.text ?? ""].flat().join("").trim());
   const cellSeconds = (index: number): number => result.timing.cells[index]?.seconds ?? Number.NaN;
   console.log(`Parts of a set-up cell (probe notebook, ${load()}):`);
   console.log(`  kernel start (Jupyter starts tslab)          ${seconds(result.timing.kernelStartSeconds)}`);
   console.log(`  a trivial cell (tslab compiles \`1 + 1\`)      ${seconds(cellSeconds(0))}`);
   console.log(`  import from ./src/index (tslab compiles src) ${seconds(cellSeconds(1))}`);
-  console.log(`  openBackend: the local model server starts   ${seconds(serverMs / 1000)} (the cell: ${seconds(cellSeconds(2))})`);
+  console.log(
+    `  openBackend: the local model server starts   ${seconds(serverMs / 1000)} (the cell: ${seconds(cellSeconds(2))})`,
+  );
   console.log(`  one request, 20 tokens (the cell)            ${seconds(cellSeconds(3))}`);
   console.log("");
 }
@@ -105,8 +118,12 @@ function report(results: NotebookResult[], wallSeconds: number, jobs: number): v
     const cells = (JSON.parse(readFileSync(result.notebook, "utf8")) as { cells: Cell[] }).cells;
     const cellSum = result.timing.cells.reduce((sum, cell) => sum + cell.seconds, 0);
     const setUp = result.timing.cells[0];
-    console.log(`${name}: ${seconds(result.seconds)}${result.ok ? "" : `  FAILED at cell ${result.failedCell}: ${result.message}`}`);
-    console.log(`  kernel start ${seconds(result.timing.kernelStartSeconds)} · cells ${seconds(cellSum)} · set-up cell ${seconds(setUp?.seconds)}`);
+    console.log(
+      `${name}: ${seconds(result.seconds)}${result.ok ? "" : `  FAILED at cell ${result.failedCell}: ${result.message}`}`,
+    );
+    console.log(
+      `  kernel start ${seconds(result.timing.kernelStartSeconds)} · cells ${seconds(cellSum)} · set-up cell ${seconds(setUp?.seconds)}`,
+    );
     const slowest = [...result.timing.cells].sort((a, b) => b.seconds - a.seconds).slice(0, SLOWEST_SHOWN);
     for (const cell of slowest) {
       const shown = firstOutput(cell);
@@ -118,14 +135,22 @@ function report(results: NotebookResult[], wallSeconds: number, jobs: number): v
     for (const cell of result.timing.cells) {
       const shown = firstOutput(cell) ?? cell.seconds;
       if (shown > SILENT_SECONDS) late.push(`${name} cell ${cell.index} (first output at ${seconds(shown)})`);
-      else if (longestSilence(cell) > SILENT_SECONDS) silent.push(`${name} cell ${cell.index} (${seconds(longestSilence(cell))})`);
+      else if (longestSilence(cell) > SILENT_SECONDS)
+        silent.push(`${name} cell ${cell.index} (${seconds(longestSilence(cell))})`);
     }
   }
   const verdict = wallSeconds <= TARGET_SECONDS ? "within" : `${(wallSeconds - TARGET_SECONDS).toFixed(1)} s over`;
   console.log("");
-  console.log(`Walkthrough total: ${seconds(wallSeconds)} (${results.length} notebooks, ${jobs} at once) · target ${TARGET_SECONDS} s: ${verdict}`);
-  console.log(late.length === 0 ? `Every cell showed something within ${SILENT_SECONDS} s.` : `Nothing shown for the first ${SILENT_SECONDS} s: ${late.join("; ")}`);
-  if (silent.length > 0) console.log(`Shown in time, then no new output for more than ${SILENT_SECONDS} s: ${silent.join("; ")}`);
+  console.log(
+    `Walkthrough total: ${seconds(wallSeconds)} (${results.length} notebooks, ${jobs} at once) · target ${TARGET_SECONDS} s: ${verdict}`,
+  );
+  console.log(
+    late.length === 0
+      ? `Every cell showed something within ${SILENT_SECONDS} s.`
+      : `Nothing shown for the first ${SILENT_SECONDS} s: ${late.join("; ")}`,
+  );
+  if (silent.length > 0)
+    console.log(`Shown in time, then no new output for more than ${SILENT_SECONDS} s: ${silent.join("; ")}`);
 }
 
 async function main(): Promise<number> {

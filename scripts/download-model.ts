@@ -43,7 +43,9 @@ async function main(): Promise<void> {
     rmSync(partial, { force: true });
     throw error;
   }
-  console.log(`Saved ${target} (${bytes.length} bytes, sha256 ${actual}${expected === undefined ? ", not verified: pass --sha256 to check it" : ", verified"}).`);
+  console.log(
+    `Saved ${target} (${bytes.length} bytes, sha256 ${actual}${expected === undefined ? ", not verified: pass --sha256 to check it" : ", verified"}).`,
+  );
   if (fileName !== "stories260K.gguf") console.log(`Use it with SEEDLAB_MODEL_PATH=${target}`);
 }
 

@@ -16,7 +16,10 @@ const INSTALL_COMMAND = INSTALL_STEPS.map(([command, args]) => [command, ...args
 
 /** True when Chromium runs (`chromium --version`). */
 export function chromiumInstalled() {
-  return existsSync(CHROMIUM_PATH) && spawnSync(CHROMIUM_PATH, ["--version"], { stdio: "ignore", timeout: 30000 }).status === 0;
+  return (
+    existsSync(CHROMIUM_PATH) &&
+    spawnSync(CHROMIUM_PATH, ["--version"], { stdio: "ignore", timeout: 30000 }).status === 0
+  );
 }
 
 /**
@@ -29,7 +32,9 @@ export function ensureChromium({ quiet = false } = {}) {
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   const hasAptGet = spawnSync("apt-get", ["--version"], { stdio: "ignore" }).status === 0;
   if (!isRoot || !hasAptGet) {
-    throw new Error(`Chromium is not installed (the browser test needs ${CHROMIUM_PATH}). Install Debian's package, then run this again:\n  sudo sh -c '${INSTALL_COMMAND}'`);
+    throw new Error(
+      `Chromium is not installed (the browser test needs ${CHROMIUM_PATH}). Install Debian's package, then run this again:\n  sudo sh -c '${INSTALL_COMMAND}'`,
+    );
   }
   if (!quiet) console.error("seedlab: installing Debian's Chromium for the browser test (one time, about a minute)");
   for (const [command, args] of INSTALL_STEPS) {
@@ -37,9 +42,15 @@ export function ensureChromium({ quiet = false } = {}) {
       stdio: quiet ? "ignore" : ["ignore", "ignore", "inherit"],
       env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
     });
-    if (result.status !== 0) throw new Error(`Installing Chromium failed (\`${[command, ...args].join(" ")}\` exited ${result.status}). Run it yourself to see why:\n  ${INSTALL_COMMAND}`);
+    if (result.status !== 0)
+      throw new Error(
+        `Installing Chromium failed (\`${[command, ...args].join(" ")}\` exited ${result.status}). Run it yourself to see why:\n  ${INSTALL_COMMAND}`,
+      );
   }
-  if (!chromiumInstalled()) throw new Error(`Installing Chromium did not give a working ${CHROMIUM_PATH}. Run it yourself to see why:\n  ${INSTALL_COMMAND}`);
+  if (!chromiumInstalled())
+    throw new Error(
+      `Installing Chromium did not give a working ${CHROMIUM_PATH}. Run it yourself to see why:\n  ${INSTALL_COMMAND}`,
+    );
   return CHROMIUM_PATH;
 }
 

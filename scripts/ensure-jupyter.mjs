@@ -14,7 +14,7 @@ export const JUPYTER_PACKAGES = ["jupyter-nbconvert", "jupyter-client", "jupyter
 const VS_CODE_ROUTE = [
   "Or, without a Jupyter server: open this folder in VS Code (with its Jupyter extension), run",
   "  npx seedlab kernel install",
-  "once, then pick the kernel \"TypeScript (seedlab)\" in a notebook.",
+  'once, then pick the kernel "TypeScript (seedlab)" in a notebook.',
 ].join("\n");
 
 /**
@@ -27,12 +27,19 @@ export function installHint({ platform = process.platform, hasAptGet = findExecu
     return `  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${JUPYTER_PACKAGES.join(" ")}`;
   }
   if (platform === "darwin") {
-    return ["  brew install jupyterlab", "or: python3 -m pip install jupyterlab", "or: conda install -c conda-forge jupyterlab"].join("\n");
+    return [
+      "  brew install jupyterlab",
+      "or: python3 -m pip install jupyterlab",
+      "or: conda install -c conda-forge jupyterlab",
+    ].join("\n");
   }
   if (platform === "win32") {
     return ["  py -m pip install jupyterlab", "or: conda install -c conda-forge jupyterlab"].join("\n");
   }
-  return ["  python3 -m pip install jupyterlab   (in a virtual environment if your system's Python refuses)", "or: conda install -c conda-forge jupyterlab"].join("\n");
+  return [
+    "  python3 -m pip install jupyterlab   (in a virtual environment if your system's Python refuses)",
+    "or: conda install -c conda-forge jupyterlab",
+  ].join("\n");
 }
 
 function isRoot() {
@@ -48,9 +55,12 @@ function findAll(need) {
 
 function missingParts(found, need) {
   const missing = [];
-  if ((need === "server" || need === "both") && !found.jupyter) missing.push("a Jupyter that serves notebooks (no `jupyter lab` or `jupyter notebook` found on PATH)");
+  if ((need === "server" || need === "both") && !found.jupyter)
+    missing.push("a Jupyter that serves notebooks (no `jupyter lab` or `jupyter notebook` found on PATH)");
   if ((need === "executor" || need === "both") && !found.python) {
-    missing.push(`a Python that imports ${EXECUTOR_MODULES.join(", ")} (tried SEEDLAB_PYTHON, python3, python, py -3 and the Python of the \`jupyter\` command)`);
+    missing.push(
+      `a Python that imports ${EXECUTOR_MODULES.join(", ")} (tried SEEDLAB_PYTHON, python3, python, py -3 and the Python of the \`jupyter\` command)`,
+    );
   }
   return missing;
 }
@@ -74,19 +84,33 @@ export function ensureJupyter({ quiet = false, need = "both" } = {}) {
   if (missing.length === 0) return found;
   const aptGet = process.platform === "linux" ? findExecutable("apt-get") : null;
   if (!aptGet || !isRoot() || process.env.SEEDLAB_PYTHON?.trim()) {
-    const alternative = need === "server"
-      ? VS_CODE_ROUTE
-      : `Or set SEEDLAB_PYTHON to a Python that has ${EXECUTOR_MODULES.join(", ")} (e.g. a virtual environment's python).`;
-    throw new Error(`Jupyter is missing: ${missing.join("; ")}. Install it, then run this again:\n${installHint()}\n${alternative}`);
+    const alternative =
+      need === "server"
+        ? VS_CODE_ROUTE
+        : `Or set SEEDLAB_PYTHON to a Python that has ${EXECUTOR_MODULES.join(", ")} (e.g. a virtual environment's python).`;
+    throw new Error(
+      `Jupyter is missing: ${missing.join("; ")}. Install it, then run this again:\n${installHint()}\n${alternative}`,
+    );
   }
-  if (!quiet) console.error(`seedlab: installing Debian's Jupyter packages (one time, about 10 s): ${JUPYTER_PACKAGES.join(", ")}`);
-  const options = { stdio: quiet ? "ignore" : ["ignore", "ignore", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } };
+  if (!quiet)
+    console.error(
+      `seedlab: installing Debian's Jupyter packages (one time, about 10 s): ${JUPYTER_PACKAGES.join(", ")}`,
+    );
+  const options = {
+    stdio: quiet ? "ignore" : ["ignore", "ignore", "inherit"],
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  };
   const update = spawnSync(aptGet, ["update"], options);
-  const install = update.status === 0 ? spawnSync(aptGet, ["install", "-y", "--no-install-recommends", ...JUPYTER_PACKAGES], options) : update;
+  const install =
+    update.status === 0
+      ? spawnSync(aptGet, ["install", "-y", "--no-install-recommends", ...JUPYTER_PACKAGES], options)
+      : update;
   found = findAll(need);
   missing = missingParts(found, need);
   if (install.status !== 0 || missing.length > 0) {
-    throw new Error(`Installing Jupyter failed (exit ${install.status}${missing.length ? `; still missing: ${missing.join("; ")}` : ""}). Run it yourself to see why:\n  apt-get update && apt-get install -y --no-install-recommends ${JUPYTER_PACKAGES.join(" ")}`);
+    throw new Error(
+      `Installing Jupyter failed (exit ${install.status}${missing.length ? `; still missing: ${missing.join("; ")}` : ""}). Run it yourself to see why:\n  apt-get update && apt-get install -y --no-install-recommends ${JUPYTER_PACKAGES.join(" ")}`,
+    );
   }
   return found;
 }
@@ -94,8 +118,12 @@ export function ensureJupyter({ quiet = false, need = "both" } = {}) {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   try {
     const { jupyter, python } = ensureJupyter();
-    console.log(`Jupyter server: ${jupyter?.frontend} ${jupyter?.version} (${[jupyter?.command, ...(jupyter?.args ?? [])].join(" ")})`);
-    console.log(`Notebook executor's Python: ${[python?.command, ...(python?.args ?? [])].join(" ")} (${python?.label})`);
+    console.log(
+      `Jupyter server: ${jupyter?.frontend} ${jupyter?.version} (${[jupyter?.command, ...(jupyter?.args ?? [])].join(" ")})`,
+    );
+    console.log(
+      `Notebook executor's Python: ${[python?.command, ...(python?.args ?? [])].join(" ")} (${python?.label})`,
+    );
   } catch (error) {
     console.error(`seedlab: ${error.message}`);
     process.exit(1);

@@ -12,7 +12,11 @@ export interface FoundJupyter extends FoundPython {
 }
 export declare const EXECUTOR_MODULES: string[];
 export declare function findExecutable(name: string, env?: NodeJS.ProcessEnv): string | null;
-export declare function probe(command: string, args: string[], options?: { env?: NodeJS.ProcessEnv; timeout?: number }): { ok: boolean; stdout: string; stderr: string };
+export declare function probe(
+  command: string,
+  args: string[],
+  options?: { env?: NodeJS.ProcessEnv; timeout?: number },
+): { ok: boolean; stdout: string; stderr: string };
 export declare function pythonBehind(jupyter: string): string | null;
 export declare function pythonCandidates(env?: NodeJS.ProcessEnv): FoundPython[];
 export declare function findPython(modules: string[], env?: NodeJS.ProcessEnv): FoundPython | null;

@@ -30,7 +30,8 @@ function isRunnableFile(path) {
  */
 export function findExecutable(name, env = process.env) {
   const extensions = IS_WINDOWS ? [".exe", ".com"] : [""];
-  const withExtension = (base) => (IS_WINDOWS && /\.(exe|com)$/i.test(base) ? [base] : extensions.map((extension) => base + extension));
+  const withExtension = (base) =>
+    IS_WINDOWS && /\.(exe|com)$/i.test(base) ? [base] : extensions.map((extension) => base + extension);
   if (isAbsolute(name) || name.includes("/") || (IS_WINDOWS && name.includes("\\"))) {
     return withExtension(name).find(isRunnableFile) ?? null;
   }
@@ -50,8 +51,17 @@ export function findExecutable(name, env = process.env) {
  * @param {{ env?: NodeJS.ProcessEnv, timeout?: number }} [options]
  */
 export function probe(command, args, { env = process.env, timeout = 60_000 } = {}) {
-  const result = spawnSync(command, args, { env: { ...env, PYTHONWARNINGS: "ignore" }, encoding: "utf8", timeout, windowsHide: true });
-  return { ok: result.status === 0 && !result.error, stdout: (result.stdout ?? "").trim(), stderr: (result.stderr ?? "").trim() };
+  const result = spawnSync(command, args, {
+    env: { ...env, PYTHONWARNINGS: "ignore" },
+    encoding: "utf8",
+    timeout,
+    windowsHide: true,
+  });
+  return {
+    ok: result.status === 0 && !result.error,
+    stdout: (result.stdout ?? "").trim(),
+    stderr: (result.stderr ?? "").trim(),
+  };
 }
 
 /**
@@ -89,7 +99,10 @@ export function pythonBehind(jupyter) {
 export function pythonCandidates(env = process.env) {
   const candidates = [];
   const add = (command, args, label) => {
-    if (command && !candidates.some((candidate) => candidate.command === command && candidate.args.join(" ") === args.join(" "))) {
+    if (
+      command &&
+      !candidates.some((candidate) => candidate.command === command && candidate.args.join(" ") === args.join(" "))
+    ) {
       candidates.push({ command, args, label });
     }
   };
@@ -117,12 +130,19 @@ export function findPython(modules, env = process.env) {
     const command = findExecutable(chosen, env);
     const result = command ? probe(command, check, { env }) : null;
     if (!command || !result?.ok) {
-      const why = command ? `it cannot import ${modules.join(", ")} (${lastLine(result?.stderr) || "no message"})` : "no such program";
-      throw new Error(`Expected \`SEEDLAB_PYTHON\` to be a Python that can import ${modules.join(", ")}, got "${chosen}": ${why}. Install them into it (\`${chosen} -m pip install ${modules.join(" ")}\`), point SEEDLAB_PYTHON at another Python, or unset it to search PATH.`);
+      const why = command
+        ? `it cannot import ${modules.join(", ")} (${lastLine(result?.stderr) || "no message"})`
+        : "no such program";
+      throw new Error(
+        `Expected \`SEEDLAB_PYTHON\` to be a Python that can import ${modules.join(", ")}, got "${chosen}": ${why}. Install them into it (\`${chosen} -m pip install ${modules.join(" ")}\`), point SEEDLAB_PYTHON at another Python, or unset it to search PATH.`,
+      );
     }
     return { command, args: [], label: "SEEDLAB_PYTHON" };
   }
-  return pythonCandidates(env).find((candidate) => probe(candidate.command, [...candidate.args, ...check], { env }).ok) ?? null;
+  return (
+    pythonCandidates(env).find((candidate) => probe(candidate.command, [...candidate.args, ...check], { env }).ok) ??
+    null
+  );
 }
 
 function lastLine(text) {
@@ -145,7 +165,15 @@ export function findJupyter(env = process.env) {
     if (found) return found;
   }
   for (const python of pythonCandidates(env)) {
-    const found = frontendOf(python.command, [[...python.args, "-m", "jupyterlab"], [...python.args, "-m", "notebook"]], python.label, env);
+    const found = frontendOf(
+      python.command,
+      [
+        [...python.args, "-m", "jupyterlab"],
+        [...python.args, "-m", "notebook"],
+      ],
+      python.label,
+      env,
+    );
     if (found) return found;
   }
   return null;
@@ -153,11 +181,18 @@ export function findJupyter(env = process.env) {
 
 function frontendOf(command, [labArgs, notebookArgs], label, env) {
   const lab = probe(command, [...labArgs, "--version"], { env });
-  if (lab.ok && /^\d/.test(lastLine(lab.stdout))) return { command, args: labArgs, frontend: "lab", version: lastLine(lab.stdout), label };
+  if (lab.ok && /^\d/.test(lastLine(lab.stdout)))
+    return { command, args: labArgs, frontend: "lab", version: lastLine(lab.stdout), label };
   const notebook = probe(command, [...notebookArgs, "--version"], { env });
   if (notebook.ok && /^\d/.test(lastLine(notebook.stdout))) {
     const version = lastLine(notebook.stdout);
-    return { command, args: notebookArgs, frontend: Number.parseInt(version, 10) >= 7 ? "notebook" : "classic", version, label };
+    return {
+      command,
+      args: notebookArgs,
+      frontend: Number.parseInt(version, 10) >= 7 ? "notebook" : "classic",
+      version,
+      label,
+    };
   }
   return null;
 }

@@ -11,7 +11,12 @@ import { PROJECT_ROOT } from "./run-notebooks";
 
 interface NotebookJson {
   metadata?: Record<string, unknown>;
-  cells?: Array<{ cell_type?: string; outputs?: unknown[]; execution_count?: number | null; metadata?: Record<string, unknown> }>;
+  cells?: Array<{
+    cell_type?: string;
+    outputs?: unknown[];
+    execution_count?: number | null;
+    metadata?: Record<string, unknown>;
+  }>;
 }
 
 /** `value` with every object's keys sorted, as Jupyter's nbformat writes notebooks. */
@@ -35,7 +40,8 @@ function sortKeys(value: unknown): unknown {
  */
 export function stripNotebook(text: string): string {
   const notebook = JSON.parse(text) as NotebookJson;
-  if (!Array.isArray(notebook.cells)) throw new Error("Expected a Jupyter notebook (JSON with a `cells` array), got something else.");
+  if (!Array.isArray(notebook.cells))
+    throw new Error("Expected a Jupyter notebook (JSON with a `cells` array), got something else.");
   if (notebook.metadata !== undefined) delete notebook.metadata.language_info;
   for (const cell of notebook.cells) {
     if (cell.metadata !== undefined) delete cell.metadata.execution;
@@ -53,10 +59,18 @@ export function stripNotebook(text: string): string {
  * @param root The repository root. Default: this project.
  * @returns The file's text and where it came from.
  */
-export function committedFile(path: string, root: string = PROJECT_ROOT): { text: string; source: "git" | "working copy" } {
+export function committedFile(
+  path: string,
+  root: string = PROJECT_ROOT,
+): { text: string; source: "git" | "working copy" } {
   const name = relative(root, path).split("\\").join("/");
   try {
-    const text = execFileSync("git", ["show", `:${name}`], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], maxBuffer: 64 * 1024 * 1024 });
+    const text = execFileSync("git", ["show", `:${name}`], {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { text, source: "git" };
   } catch {
     return { text: readFileSync(path, "utf8"), source: "working copy" };

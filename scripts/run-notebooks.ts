@@ -90,13 +90,19 @@ export function runNotebooks({
   return new Promise((resolvePromise, reject) => {
     const python = findPython(EXECUTOR_MODULES, env);
     if (python === null) {
-      throw new Error(`No Python that imports ${EXECUTOR_MODULES.join(", ")} was found (tried SEEDLAB_PYTHON, python3, python, py -3, the Python of \`jupyter\`). Install Jupyter (\`node scripts/ensure-jupyter.mjs\` says how), or set SEEDLAB_PYTHON to a Python that has them.`);
+      throw new Error(
+        `No Python that imports ${EXECUTOR_MODULES.join(", ")} was found (tried SEEDLAB_PYTHON, python3, python, py -3, the Python of \`jupyter\`). Install Jupyter (\`node scripts/ensure-jupyter.mjs\` says how), or set SEEDLAB_PYTHON to a Python that has them.`,
+      );
     }
-    const child = spawn(python.command, [...python.args, EXECUTOR, "--jobs", String(jobs), "--output-dir", outputDir, ...notebooks], {
-      cwd: PROJECT_ROOT,
-      env: { ...env, PYTHONWARNINGS: "ignore" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      python.command,
+      [...python.args, EXECUTOR, "--jobs", String(jobs), "--output-dir", outputDir, ...notebooks],
+      {
+        cwd: PROJECT_ROOT,
+        env: { ...env, PYTHONWARNINGS: "ignore" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     const results: NotebookResult[] = [];
     let buffered = "";
     let stderr = "";
@@ -118,9 +124,15 @@ export function runNotebooks({
     child.on("error", reject);
     child.on("close", () => {
       if (results.length < notebooks.length) {
-        reject(new Error(`The notebook executor stopped after ${results.length} of ${notebooks.length} notebooks:\n${stderr.trim()}`));
+        reject(
+          new Error(
+            `The notebook executor stopped after ${results.length} of ${notebooks.length} notebooks:\n${stderr.trim()}`,
+          ),
+        );
       } else {
-        resolvePromise(notebooks.map((notebook) => results.find((result) => result.notebook === notebook) as NotebookResult));
+        resolvePromise(
+          notebooks.map((notebook) => results.find((result) => result.notebook === notebook) as NotebookResult),
+        );
       }
     });
   });

@@ -36,7 +36,11 @@ async function stopJupyter(jupyter: ChildProcess, baseUrl: string | null, token:
   const exited = new Promise<void>((resolve) => jupyter.once("exit", () => resolve()));
   if (baseUrl !== null) {
     try {
-      await fetch(`${baseUrl}api/shutdown`, { method: "POST", headers: { Authorization: `token ${token}` }, signal: AbortSignal.timeout(3000) });
+      await fetch(`${baseUrl}api/shutdown`, {
+        method: "POST",
+        headers: { Authorization: `token ${token}` },
+        signal: AbortSignal.timeout(3000),
+      });
     } catch {
       // Not answering: killed below.
     }
@@ -75,7 +79,9 @@ function isRunningStart(pid: number): boolean {
 function findRunningStart(notebookDir: string): RunningStart | null {
   try {
     const running = JSON.parse(readFileSync(stateFile(notebookDir), "utf8")) as RunningStart;
-    return running.notebookDir === notebookDir && running.pid !== process.pid && isRunningStart(running.pid) ? running : null;
+    return running.notebookDir === notebookDir && running.pid !== process.pid && isRunningStart(running.pid)
+      ? running
+      : null;
   } catch {
     return null;
   }
@@ -117,7 +123,11 @@ function main(): void {
   const running = findRunningStart(notebookDir);
   if (running !== null) {
     console.log(`seedlab: Jupyter is already serving ${notebookDir} (npm start, pid ${running.pid}).`);
-    console.log(running.url === null ? "seedlab: it is still starting; its URL appears in its terminal." : `seedlab: open ${running.url}`);
+    console.log(
+      running.url === null
+        ? "seedlab: it is still starting; its URL appears in its terminal."
+        : `seedlab: open ${running.url}`,
+    );
     console.log("seedlab: stop it with Ctrl+C in its terminal to start a new one.");
     return;
   }
@@ -127,7 +137,9 @@ function main(): void {
   const fromFile = existsSync(envFile) ? parse(readFileSync(envFile)).SEEDLAB_JUPYTER_PORT : undefined;
   const port = process.env.SEEDLAB_JUPYTER_PORT?.trim() || fromFile?.trim() || "8888";
   if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
-    throw new Error(`Expected \`SEEDLAB_JUPYTER_PORT\` to be a port number from 1 to 65535, got "${port}". Set e.g. SEEDLAB_JUPYTER_PORT=8888, or remove it for the default.`);
+    throw new Error(
+      `Expected \`SEEDLAB_JUPYTER_PORT\` to be a port number from 1 to 65535, got "${port}". Set e.g. SEEDLAB_JUPYTER_PORT=8888, or remove it for the default.`,
+    );
   }
   const token = randomBytes(16).toString("hex");
   const args = [
@@ -143,11 +155,15 @@ function main(): void {
 
   const state = stateFile(notebookDir);
   const record = (url: string | null): void => {
-    writeFileSync(state, JSON.stringify({ pid: process.pid, url, notebookDir } satisfies RunningStart), { mode: 0o600 });
+    writeFileSync(state, JSON.stringify({ pid: process.pid, url, notebookDir } satisfies RunningStart), {
+      mode: 0o600,
+    });
   };
   record(null);
 
-  console.log(`seedlab: starting ${jupyter.frontend === "lab" ? "JupyterLab " : `Notebook ${jupyter.frontend === "classic" ? "(classic) " : ""}`}${jupyter.version} (${[jupyter.command, ...jupyter.args].join(" ")})`);
+  console.log(
+    `seedlab: starting ${jupyter.frontend === "lab" ? "JupyterLab " : `Notebook ${jupyter.frontend === "classic" ? "(classic) " : ""}`}${jupyter.version} (${[jupyter.command, ...jupyter.args].join(" ")})`,
+  );
   // The committed kernelspec first, the user's own JUPYTER_PATH after it. Absolute, or the kernel dies
   // before it answers kernel_info. The token goes by environment (every Jupyter reads JUPYTER_TOKEN),
   // not on the command line where other users could read it.
@@ -205,7 +221,7 @@ function main(): void {
   });
   server.on("exit", (code, signal) => {
     if (stopping) console.log("seedlab: stopped.");
-    process.exit(stopping ? 0 : code ?? (signal === null ? 0 : 1));
+    process.exit(stopping ? 0 : (code ?? (signal === null ? 0 : 1)));
   });
 }
 

@@ -12,7 +12,10 @@ function main(): void {
   const files = process.argv.length > 2 ? process.argv.slice(2) : listNotebooks();
   let changed = 0;
   for (const file of files) {
-    if (!file.endsWith(".ipynb")) throw new Error(`Expected notebook files (.ipynb), got "${file}". Run it without arguments to strip every notebook in notebooks/.`);
+    if (!file.endsWith(".ipynb"))
+      throw new Error(
+        `Expected notebook files (.ipynb), got "${file}". Run it without arguments to strip every notebook in notebooks/.`,
+      );
     const before = readFileSync(file, "utf8");
     const after = stripNotebook(before);
     if (after === before) continue;
@@ -20,7 +23,11 @@ function main(): void {
     changed += 1;
     console.log(`cleaned ${relative(PROJECT_ROOT, file) || file}`);
   }
-  console.log(changed === 0 ? "The notebooks carry no outputs: nothing to strip." : `${changed} notebook(s) cleaned: no outputs, no execution counts.`);
+  console.log(
+    changed === 0
+      ? "The notebooks carry no outputs: nothing to strip."
+      : `${changed} notebook(s) cleaned: no outputs, no execution counts.`,
+  );
 }
 
 try {

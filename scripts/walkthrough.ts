@@ -13,7 +13,9 @@ async function main(): Promise<number> {
   const notebooks = named.length > 0 ? named : listNotebooks();
   const outputDir = join(PROJECT_ROOT, "out");
   const jobs = Math.min(WALKTHROUGH_JOBS, notebooks.length);
-  console.log(`Executing ${notebooks.length} notebook(s) on the tslab kernel, ${jobs} at once, into ${relative(process.cwd(), outputDir) || "."}/ ...`);
+  console.log(
+    `Executing ${notebooks.length} notebook(s) on the tslab kernel, ${jobs} at once, into ${relative(process.cwd(), outputDir) || "."}/ ...`,
+  );
   const results = await runNotebooks({
     notebooks,
     outputDir,
@@ -21,15 +23,21 @@ async function main(): Promise<number> {
     onResult: (result) => {
       const name = relative(PROJECT_ROOT, result.notebook);
       if (result.ok) {
-        console.log(`ok    ${name}  ${result.cells} code cells  ${result.seconds} s  → ${relative(process.cwd(), result.html)}`);
+        console.log(
+          `ok    ${name}  ${result.cells} code cells  ${result.seconds} s  → ${relative(process.cwd(), result.html)}`,
+        );
       } else {
-        console.log(`FAIL  ${name}  cell ${(result.failedCell ?? 0) + 1} (counting markdown cells) failed after ${result.seconds} s: ${result.message}`);
+        console.log(
+          `FAIL  ${name}  cell ${(result.failedCell ?? 0) + 1} (counting markdown cells) failed after ${result.seconds} s: ${result.message}`,
+        );
         console.log(`      partial output: ${relative(process.cwd(), result.executed)}`);
       }
     },
   });
   const failed = results.filter((result) => !result.ok).length;
-  console.log(failed === 0 ? `All ${results.length} notebooks ran.` : `${failed} of ${results.length} notebooks failed.`);
+  console.log(
+    failed === 0 ? `All ${results.length} notebooks ran.` : `${failed} of ${results.length} notebooks failed.`,
+  );
   return failed === 0 ? 0 : 1;
 }
 

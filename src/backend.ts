@@ -49,14 +49,20 @@ export async function openBackend(settings: Settings): Promise<Backend> {
       model,
       baseURL,
       client,
-      notice: settings.model === null ? `SEEDLAB_MODEL is not set: using \`${model}\`, the one model ${baseURL} serves.` : null,
+      notice:
+        settings.model === null
+          ? `SEEDLAB_MODEL is not set: using \`${model}\`, the one model ${baseURL} serves.`
+          : null,
       close: async () => {
         markClientClosed(client, "closed");
         forget();
       },
     };
   }
-  const server = await startLocalServer({ cpuVariant: settings.cpuVariant, ...(settings.modelPath === null ? {} : { modelPath: settings.modelPath }) });
+  const server = await startLocalServer({
+    cpuVariant: settings.cpuVariant,
+    ...(settings.modelPath === null ? {} : { modelPath: settings.modelPath }),
+  });
   const client = createClient({ ...settings, baseURL: server.url });
   let closed: Promise<void> | null = null;
   const shutDown = (reason: "closed" | "replaced"): Promise<void> => {
@@ -98,7 +104,10 @@ async function onlyServedModel(client: OpenAI, baseURL: string): Promise<string>
     );
   }
   if (ids.length === 1) return ids[0] as string;
-  const listed = ids.length === 0 ? "lists no models" : `serves ${ids.length} models: ${ids.map((id) => formatValue(id)).join(", ")}`;
+  const listed =
+    ids.length === 0
+      ? "lists no models"
+      : `serves ${ids.length} models: ${ids.map((id) => formatValue(id)).join(", ")}`;
   throw invalidParameter(
     "SEEDLAB_MODEL",
     "set",

@@ -31,9 +31,19 @@ export interface ClientSettings {
  * @returns The client.
  * @throws {InvalidParameterError} For a missing or malformed `baseURL`, or a bad timeout/retry count.
  */
-export function createClient({ baseURL, apiKey = null, timeoutMs = DEFAULT_TIMEOUT_MS, maxRetries = DEFAULT_MAX_RETRIES }: ClientSettings): OpenAI {
+export function createClient({
+  baseURL,
+  apiKey = null,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+  maxRetries = DEFAULT_MAX_RETRIES,
+}: ClientSettings): OpenAI {
   if (baseURL === null || baseURL === undefined) {
-    throw invalidParameter("baseURL", "an http(s) URL", baseURL, "Use openBackend(settings) for the local backend, or set OPENAI_BASE_URL.");
+    throw invalidParameter(
+      "baseURL",
+      "an http(s) URL",
+      baseURL,
+      "Use openBackend(settings) for the local backend, or set OPENAI_BASE_URL.",
+    );
   }
   validateBaseURL(baseURL, "baseURL");
   validateCount(timeoutMs, { parameter: "timeoutMs", fix: "Use e.g. 60000 (one minute)." });

@@ -39,7 +39,12 @@ export { compareRuns, wordSimilarity, type Comparison } from "./analysis/compare
 export { verifyReproducibility, type Check } from "./analysis/verify";
 export { runVariants, type Variant, type VariantsResult } from "./analysis/variants";
 export { compareBatches, type BatchChanges, type RunPair } from "./analysis/compare-batches";
-export { anotherLaptop, runOnTwoConfigurations, type OtherConfiguration, type TwoConfigurations } from "./analysis/configurations";
+export {
+  anotherLaptop,
+  runOnTwoConfigurations,
+  type OtherConfiguration,
+  type TwoConfigurations,
+} from "./analysis/configurations";
 export { buildReport, runSuite, type PromptReport, type ReproducibilityReport } from "./analysis/report";
 export type { SuitePrompt } from "./analysis/report";
 export { computeMargins, findBatchDivergences, findDivergence } from "./analysis/divergence";

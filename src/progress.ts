@@ -71,17 +71,32 @@ interface StepState {
  * @returns The controls; the first step is already running.
  * @throws Error when `display` has no `html` method or `steps` is empty.
  */
-export function showProgress(display: LiveDisplay, steps: string | readonly string[], options: { now?: () => number } = {}): Progress {
+export function showProgress(
+  display: LiveDisplay,
+  steps: string | readonly string[],
+  options: { now?: () => number } = {},
+): Progress {
   if (display === null || typeof display !== "object" || typeof (display as { html?: unknown }).html !== "function") {
-    throw new Error(`Expected \`display\` to have an html(text) method, got ${display === null ? "null" : typeof display}. Pass tslab.newDisplay().`);
+    throw new Error(
+      `Expected \`display\` to have an html(text) method, got ${display === null ? "null" : typeof display}. Pass tslab.newDisplay().`,
+    );
   }
   const labels = typeof steps === "string" ? [steps] : [...steps];
   if (labels.length === 0 || labels.some((label) => typeof label !== "string" || label.trim() === "")) {
-    throw new Error(`Expected \`steps\` to be a label or a non-empty list of labels, got ${JSON.stringify(steps)}. Name what the cell is doing.`);
+    throw new Error(
+      `Expected \`steps\` to be a label or a non-empty list of labels, got ${JSON.stringify(steps)}. Name what the cell is doing.`,
+    );
   }
   const now = options.now ?? (() => performance.now());
   const started = now();
-  const states: StepState[] = labels.map((label) => ({ label, state: "waiting", startedAt: null, seconds: null, batch: null, message: null }));
+  const states: StepState[] = labels.map((label) => ({
+    label,
+    state: "waiting",
+    startedAt: null,
+    seconds: null,
+    batch: null,
+    message: null,
+  }));
   let current = -1;
   let finished = false;
 
@@ -95,7 +110,9 @@ export function showProgress(display: LiveDisplay, steps: string | readonly stri
   };
   const step = (index: number): void => {
     if (!Number.isInteger(index) || index < 0 || index >= states.length) {
-      throw new Error(`Expected a step index from 0 to ${states.length - 1}, got ${index}. The steps are: ${labels.join("; ")}.`);
+      throw new Error(
+        `Expected a step index from 0 to ${states.length - 1}, got ${index}. The steps are: ${labels.join("; ")}.`,
+      );
     }
     finishCurrent("done");
     current = index;
@@ -162,7 +179,10 @@ function renderStepsHtml(states: readonly StepState[], totalSeconds: number | nu
   const lines = states.map((step, index) => {
     const position = states.length > 1 ? `Step ${index + 1} of ${states.length}: ` : "";
     const mark = step.state === "done" ? "✔" : step.state === "failed" ? "✘" : step.state === "running" ? "▶" : "·";
-    const batch = step.batch === null ? "" : ` ${bar(step.batch.finished, step.batch.total)} ${step.batch.finished}/${step.batch.total} finished${step.batch.failed > 0 ? ` · ${step.batch.failed} failed` : ""}`;
+    const batch =
+      step.batch === null
+        ? ""
+        : ` ${bar(step.batch.finished, step.batch.total)} ${step.batch.finished}/${step.batch.total} finished${step.batch.failed > 0 ? ` · ${step.batch.failed} failed` : ""}`;
     const time = step.seconds === null ? (step.state === "running" ? " …" : "") : ` · ${step.seconds.toFixed(1)} s`;
     const message = step.message === null ? "" : ` · ${escapeHtml(step.message)}`;
     const style = step.state === "waiting" ? "opacity:0.6" : "";
@@ -181,7 +201,10 @@ function renderStepsHtml(states: readonly StepState[], totalSeconds: number | nu
  * @returns The open backend, and `startSeconds`: how long opening it took.
  * @throws What `openBackend` throws (the display then shows the failure).
  */
-export async function openBackendWithProgress(settings: Settings, display: LiveDisplay): Promise<Backend & { startSeconds: number }> {
+export async function openBackendWithProgress(
+  settings: Settings,
+  display: LiveDisplay,
+): Promise<Backend & { startSeconds: number }> {
   const label =
     settings.backend === "local"
       ? `Starting the local model (${settings.model}) in its own process`
@@ -190,7 +213,12 @@ export async function openBackendWithProgress(settings: Settings, display: LiveD
   const started = performance.now();
   const backend = await progress.run(0, openBackend(settings));
   const startSeconds = (performance.now() - started) / 1000;
-  const what = backend.kind === "local" ? `Local model ${escapeHtml(backend.model)} started in ${startSeconds.toFixed(1)} s` : `Using ${escapeHtml(backend.kind)} · ${escapeHtml(backend.model)}`;
-  display.html(`<div class="seedlab-progress" data-state="done" style="font-family:monospace;color:inherit">✔ ${what} · ${escapeHtml(backend.baseURL)}</div>`);
+  const what =
+    backend.kind === "local"
+      ? `Local model ${escapeHtml(backend.model)} started in ${startSeconds.toFixed(1)} s`
+      : `Using ${escapeHtml(backend.kind)} · ${escapeHtml(backend.model)}`;
+  display.html(
+    `<div class="seedlab-progress" data-state="done" style="font-family:monospace;color:inherit">✔ ${what} · ${escapeHtml(backend.baseURL)}</div>`,
+  );
   return Object.assign(backend, { startSeconds });
 }

@@ -71,7 +71,10 @@ export interface Settings {
  * @returns The validated settings.
  * @throws {InvalidParameterError} Naming the first invalid setting, its value (never the key's) and the fix.
  */
-export function loadSettings({ env = process.env, envFile = resolve(process.cwd(), ".env") }: { env?: NodeJS.ProcessEnv; envFile?: string } = {}): Settings {
+export function loadSettings({
+  env = process.env,
+  envFile = resolve(process.cwd(), ".env"),
+}: { env?: NodeJS.ProcessEnv; envFile?: string } = {}): Settings {
   const fromFile: Record<string, string> = existsSync(envFile) ? parse(readFileSync(envFile)) : {};
   const values = {} as Record<SettingName, string | undefined>;
   const sources = {} as Record<SettingName, SettingSource>;
@@ -106,21 +109,33 @@ export function loadSettings({ env = process.env, envFile = resolve(process.cwd(
 
   // Accept "Local" or "OPENAI"; an unknown name is reported as written.
   const lowerCase = values.SEEDLAB_BACKEND?.toLowerCase();
-  const backendSetting = lowerCase !== undefined && (BACKEND_KINDS as readonly string[]).includes(lowerCase) ? lowerCase : values.SEEDLAB_BACKEND;
-  const backendName: string = backendSetting ?? (baseURLSetting !== null ? "compatible" : apiKey !== null ? "openai" : "local");
+  const backendSetting =
+    lowerCase !== undefined && (BACKEND_KINDS as readonly string[]).includes(lowerCase)
+      ? lowerCase
+      : values.SEEDLAB_BACKEND;
+  const backendName: string =
+    backendSetting ?? (baseURLSetting !== null ? "compatible" : apiKey !== null ? "openai" : "local");
   validateBackendKind(backendName, "SEEDLAB_BACKEND");
   const backend: BackendKind = backendName;
 
   const missing = (name: SettingName, fix: string): InvalidParameterError =>
     invalidParameter(name, `set because \`SEEDLAB_BACKEND\` is "${backend}"`, new ShownAs("nothing"), fix);
   if (backend === "openai" && apiKey === null) {
-    throw missing("OPENAI_API_KEY", "Put OPENAI_API_KEY=... in .env, or set SEEDLAB_BACKEND=local to use the embedded model.");
+    throw missing(
+      "OPENAI_API_KEY",
+      "Put OPENAI_API_KEY=... in .env, or set SEEDLAB_BACKEND=local to use the embedded model.",
+    );
   }
   if (backend === "compatible" && baseURLSetting === null) {
-    throw missing("OPENAI_BASE_URL", "Set it to the server's base URL, e.g. OPENAI_BASE_URL=http://localhost:11434/v1 for Ollama.");
+    throw missing(
+      "OPENAI_BASE_URL",
+      "Set it to the server's base URL, e.g. OPENAI_BASE_URL=http://localhost:11434/v1 for Ollama.",
+    );
   }
 
-  const model = values.SEEDLAB_MODEL ?? (backend === "compatible" ? null : backend === "openai" ? DEFAULT_OPENAI_MODEL : DEFAULT_LOCAL_MODEL);
+  const model =
+    values.SEEDLAB_MODEL ??
+    (backend === "compatible" ? null : backend === "openai" ? DEFAULT_OPENAI_MODEL : DEFAULT_LOCAL_MODEL);
 
   const cpuVariant = (values.SEEDLAB_CPU_VARIANT ?? DEFAULT_CPU_VARIANT).toLowerCase();
   if (backend === "local") {
@@ -136,13 +151,29 @@ export function loadSettings({ env = process.env, envFile = resolve(process.cwd(
   return {
     backend,
     apiKey,
-    baseURL: backend === "local" ? null : backend === "openai" ? baseURLSetting ?? OPENAI_API_BASE_URL : baseURLSetting,
+    baseURL:
+      backend === "local" ? null : backend === "openai" ? (baseURLSetting ?? OPENAI_API_BASE_URL) : baseURLSetting,
     model,
     modelPath: values.SEEDLAB_MODEL_PATH ?? null,
     cpuVariant,
-    timeoutMs: readInteger("SEEDLAB_TIMEOUT_MS", values.SEEDLAB_TIMEOUT_MS, { fallback: DEFAULT_TIMEOUT_MS, minimum: 1, unit: "milliseconds", example: "60000" }),
-    maxRetries: readInteger("SEEDLAB_MAX_RETRIES", values.SEEDLAB_MAX_RETRIES, { fallback: DEFAULT_MAX_RETRIES, minimum: 0, unit: "retries", example: "2" }),
-    concurrency: readInteger("SEEDLAB_CONCURRENCY", values.SEEDLAB_CONCURRENCY, { fallback: DEFAULT_CONCURRENCY, minimum: 1, unit: "requests", example: "5" }),
+    timeoutMs: readInteger("SEEDLAB_TIMEOUT_MS", values.SEEDLAB_TIMEOUT_MS, {
+      fallback: DEFAULT_TIMEOUT_MS,
+      minimum: 1,
+      unit: "milliseconds",
+      example: "60000",
+    }),
+    maxRetries: readInteger("SEEDLAB_MAX_RETRIES", values.SEEDLAB_MAX_RETRIES, {
+      fallback: DEFAULT_MAX_RETRIES,
+      minimum: 0,
+      unit: "retries",
+      example: "2",
+    }),
+    concurrency: readInteger("SEEDLAB_CONCURRENCY", values.SEEDLAB_CONCURRENCY, {
+      fallback: DEFAULT_CONCURRENCY,
+      minimum: 1,
+      unit: "requests",
+      example: "5",
+    }),
     sources,
   };
 }
@@ -172,10 +203,13 @@ function readInteger(
  * @returns One display string per setting, keyed by environment variable name.
  */
 export function describeSettings(settings: Settings): Record<SettingName, string> {
-  const source = (name: SettingName): string => (settings.sources[name] === "default" ? " (default)" : ` (from ${settings.sources[name]})`);
+  const source = (name: SettingName): string =>
+    settings.sources[name] === "default" ? " (default)" : ` (from ${settings.sources[name]})`;
   return {
     OPENAI_API_KEY: settings.apiKey === null ? "not set" : "set",
-    OPENAI_BASE_URL: (settings.baseURL ?? (settings.backend === "local" ? "local server on 127.0.0.1, free port" : "not set")) + source("OPENAI_BASE_URL"),
+    OPENAI_BASE_URL:
+      (settings.baseURL ?? (settings.backend === "local" ? "local server on 127.0.0.1, free port" : "not set")) +
+      source("OPENAI_BASE_URL"),
     SEEDLAB_BACKEND: settings.backend + source("SEEDLAB_BACKEND"),
     SEEDLAB_MODEL: (settings.model ?? "the one model the server lists") + source("SEEDLAB_MODEL"),
     SEEDLAB_MODEL_PATH: (settings.modelPath ?? "models/stories260K.gguf (embedded)") + source("SEEDLAB_MODEL_PATH"),
@@ -190,7 +224,8 @@ export function describeSettings(settings: Settings): Record<SettingName, string
 function describeCpuVariantSetting(setting: string): string {
   try {
     const binaryPackage = findBinaryPackage();
-    const resolved = binaryPackage === null ? null : resolveCpuVariant(setting, binaryPackage.variants, detectCpuFeatures());
+    const resolved =
+      binaryPackage === null ? null : resolveCpuVariant(setting, binaryPackage.variants, detectCpuFeatures());
     const variant = resolved?.forced ?? resolved?.expected ?? null;
     return variant === null || variant === setting ? setting : `${setting} → ${variant}`;
   } catch {

@@ -14,7 +14,11 @@ import { computeMargins, findBatchDivergences, findDivergence, type Alternative 
 import { runSweep, summarizeSweep } from "../src/analysis/sweep";
 import { renderDivergenceHtml, renderHeatmapSvg, renderReportHtml, renderSweepHtml } from "../src/render/index";
 
-const GUIDE = { system: "You are a helpful assistant.", user: "Generate a short excerpt of news about a journey to Mars.", max_tokens: 60 };
+const GUIDE = {
+  system: "You are a helpful assistant.",
+  user: "Generate a short excerpt of news about a journey to Mars.",
+  max_tokens: 60,
+};
 const WITH_LOGPROBS = { logprobs: true, top_logprobs: 5 };
 const SEEDS = Array.from({ length: 20 }, (_, position) => 100 + position);
 
@@ -30,15 +34,25 @@ before(async () => {
 });
 after(() => Promise.all([standard?.close(), batchSizeOne?.close()]));
 
-const batchOf = (label: string, runs: ChatRun[]): Batch => ({ label, runs: runs.map((run, index) => ({ ...run, index })), concurrency: 1, startedAt: new Date().toISOString(), durationMs: 0 });
-const sameAlternatives = (a: Alternative[] | null, b: Alternative[] | null): boolean => JSON.stringify(a?.map((x) => [x.token, x.logprob])) === JSON.stringify(b?.map((x) => [x.token, x.logprob]));
+const batchOf = (label: string, runs: ChatRun[]): Batch => ({
+  label,
+  runs: runs.map((run, index) => ({ ...run, index })),
+  concurrency: 1,
+  startedAt: new Date().toISOString(),
+  durationMs: 0,
+});
+const sameAlternatives = (a: Alternative[] | null, b: Alternative[] | null): boolean =>
+  JSON.stringify(a?.map((x) => [x.token, x.logprob])) === JSON.stringify(b?.map((x) => [x.token, x.logprob]));
 
 test("temperature 0 on one server: TARr@4 = 1, one fingerprint; the sweep collapses at 0 and fans out at 1; greedy never samples below the top token", async () => {
   const batches = await runSuite({
     client: standardClient,
     prompts: [
       { label: "guide", request: { model: standard.model, ...GUIDE, seed: 1, temperature: 0, ...WITH_LOGPROBS } },
-      { label: "story", request: { model: standard.model, user: "Tom had a big red ball.", max_tokens: 40, seed: 1, temperature: 0 } },
+      {
+        label: "story",
+        request: { model: standard.model, user: "Tom had a big red ball.", max_tokens: 40, seed: 1, temperature: 0 },
+      },
     ],
     runs: 4,
   });
@@ -47,7 +61,10 @@ test("temperature 0 on one server: TARr@4 = 1, one fingerprint; the sweep collap
   assert.equal(report.runsPerPrompt, 4);
   assert.equal(report.failedRuns, 0);
   for (const prompt of report.prompts) {
-    assert.deepEqual(prompt.fingerprints.map((group) => [group.fingerprint, group.count, group.distinctOutputs]), [[standard.fingerprint, 4, 1]]);
+    assert.deepEqual(
+      prompt.fingerprints.map((group) => [group.fingerprint, group.count, group.distinctOutputs]),
+      [[standard.fingerprint, 4, 1]],
+    );
     assert.equal(prompt.differsWithinFingerprint, false);
     assert.equal(prompt.similarity.minimum, 1);
   }
@@ -55,10 +72,20 @@ test("temperature 0 on one server: TARr@4 = 1, one fingerprint; the sweep collap
   const margins = computeMargins({ run: greedy });
   assert.equal(margins.length, greedy.logprobs?.length);
   assert.ok(margins.length > 0);
-  assert.ok(margins.every((margin) => !margin.sampledBelowTop), "temperature 0 always emits the most likely token");
+  assert.ok(
+    margins.every((margin) => !margin.sampledBelowTop),
+    "temperature 0 always emits the most likely token",
+  );
   assert.ok(margins.every((margin) => margin.margin !== null && margin.margin >= 0 && margin.margin <= 1));
 
-  const sweep = summarizeSweep({ batch: await runSweep({ client: standardClient, request: { model: standard.model, ...GUIDE }, seeds: [1, 2, 3, 4], temperatures: [0, 1] }) });
+  const sweep = summarizeSweep({
+    batch: await runSweep({
+      client: standardClient,
+      request: { model: standard.model, ...GUIDE },
+      seeds: [1, 2, 3, 4],
+      temperatures: [0, 1],
+    }),
+  });
   const [cold, hot] = sweep.rows;
   assert.equal(cold?.collapsed, true, "temperature 0: the seed does not matter");
   assert.equal(hot?.collapsed, false);
@@ -68,7 +95,13 @@ test("temperature 0 on one server: TARr@4 = 1, one fingerprint; the sweep collap
 });
 
 test("temperature 0.7, distinct seeds, one server: each run parts from the reference at a token where both had the very same candidates", async () => {
-  const requests = SEEDS.slice(0, 8).map((seed) => ({ model: standard.model, ...GUIDE, seed, temperature: 0.7, ...WITH_LOGPROBS }));
+  const requests = SEEDS.slice(0, 8).map((seed) => ({
+    model: standard.model,
+    ...GUIDE,
+    seed,
+    temperature: 0.7,
+    ...WITH_LOGPROBS,
+  }));
   const batch = await runRequests({ client: standardClient, requests });
   const divergence = findBatchDivergences({ batch });
   assert.equal(divergence.unit, "token");
@@ -81,9 +114,15 @@ test("temperature 0.7, distinct seeds, one server: each run parts from the refer
     assert.equal(run.content?.slice(0, item.characterOffset), reference.content?.slice(0, item.characterOffset));
     assert.notEqual(item.referenceToken, item.runToken);
     // Same model, same configuration, same prefix: the same distribution; only the seeded draw differed.
-    assert.ok(sameAlternatives(item.referenceAlternatives, item.runAlternatives), `run ${item.runIndex}: identical candidates at token ${item.position}`);
+    assert.ok(
+      sameAlternatives(item.referenceAlternatives, item.runAlternatives),
+      `run ${item.runIndex}: identical candidates at token ${item.position}`,
+    );
   }
-  assert.deepEqual(divergence.positions, divergence.divergences.map((item) => item.position).sort((a, b) => a - b));
+  assert.deepEqual(
+    divergence.positions,
+    divergence.divergences.map((item) => item.position).sort((a, b) => a - b),
+  );
   assert.match(renderDivergenceHtml(divergence), /^<div class="seedlab-divergence"/);
 
   const comparison = compareRuns(batch.runs);
@@ -94,14 +133,23 @@ test("temperature 0.7, distinct seeds, one server: each run parts from the refer
 test("two fingerprints (batch size 512 vs 1), same seeds: texts differ between fingerprints for some seeds, never within one", async () => {
   assert.notEqual(standard.fingerprint, batchSizeOne.fingerprint);
   const requests = SEEDS.map((seed) => ({ model: standard.model, ...GUIDE, seed, temperature: 0.7, ...WITH_LOGPROBS }));
-  const [onStandard, onBatchSizeOne] = await Promise.all([runRequests({ client: standardClient, requests }), runRequests({ client: batchSizeOneClient, requests })]);
-  const differing = SEEDS.filter((_, position) => onStandard.runs[position]?.content !== onBatchSizeOne.runs[position]?.content);
-  assert.ok(differing.length > 0 && differing.length < SEEDS.length, `seeds whose text changed with batch size 1: ${differing.join(", ")}`);
+  const [onStandard, onBatchSizeOne] = await Promise.all([
+    runRequests({ client: standardClient, requests }),
+    runRequests({ client: batchSizeOneClient, requests }),
+  ]);
+  const differing = SEEDS.filter(
+    (_, position) => onStandard.runs[position]?.content !== onBatchSizeOne.runs[position]?.content,
+  );
+  assert.ok(
+    differing.length > 0 && differing.length < SEEDS.length,
+    `seeds whose text changed with batch size 1: ${differing.join(", ")}`,
+  );
   const changedAt = SEEDS.indexOf(differing[0] as number);
   const unchangedAt = SEEDS.findIndex((seed) => !differing.includes(seed));
 
   // One prompt per seed: two runs on each server (a second request each, to repeat within a fingerprint).
-  const repeat = async (client: OpenAI, position: number): Promise<ChatRun> => (await runRequests({ client, requests: [requests[position] as (typeof requests)[number]] })).runs[0] as ChatRun;
+  const repeat = async (client: OpenAI, position: number): Promise<ChatRun> =>
+    (await runRequests({ client, requests: [requests[position] as (typeof requests)[number]] })).runs[0] as ChatRun;
   const suite = await Promise.all(
     [changedAt, unchangedAt].map(async (position) =>
       batchOf(`seed ${SEEDS[position]}`, [
@@ -117,7 +165,13 @@ test("two fingerprints (batch size 512 vs 1), same seeds: texts differ between f
   assert.equal(changed?.allIdentical, false);
   assert.equal(changed?.differsBetweenFingerprints, true);
   assert.equal(changed?.differsWithinFingerprint, false, renderReportHtml(report));
-  assert.deepEqual(changed?.fingerprints.map((group) => [group.fingerprint, group.count, group.distinctOutputs]).sort(), [[standard.fingerprint, 2, 1], [batchSizeOne.fingerprint, 2, 1]].sort());
+  assert.deepEqual(
+    changed?.fingerprints.map((group) => [group.fingerprint, group.count, group.distinctOutputs]).sort(),
+    [
+      [standard.fingerprint, 2, 1],
+      [batchSizeOne.fingerprint, 2, 1],
+    ].sort(),
+  );
   assert.equal(changed?.distinctOutputs.length, 2);
   assert.equal(unchanged?.allIdentical, true, "two fingerprints can still agree");
   assert.equal(unchanged?.differsBetweenFingerprints, false);
@@ -125,9 +179,15 @@ test("two fingerprints (batch size 512 vs 1), same seeds: texts differ between f
   assert.equal(report.differsWithinFingerprint, false);
 
   // Where the two configurations part, the same seeded draw met different numbers: the candidates' probabilities differ.
-  const parting = findDivergence({ reference: onStandard.runs[changedAt] as ChatRun, run: onBatchSizeOne.runs[changedAt] as ChatRun });
+  const parting = findDivergence({
+    reference: onStandard.runs[changedAt] as ChatRun,
+    run: onBatchSizeOne.runs[changedAt] as ChatRun,
+  });
   assert.ok(parting);
   assert.equal(parting.unit, "token");
   assert.notEqual(parting.referenceToken, parting.runToken);
-  assert.ok(!sameAlternatives(parting.referenceAlternatives, parting.runAlternatives), "different configurations, different probabilities at the divergence point");
+  assert.ok(
+    !sameAlternatives(parting.referenceAlternatives, parting.runAlternatives),
+    "different configurations, different probabilities at the divergence point",
+  );
 });

@@ -33,8 +33,16 @@ test("a server that lists one model: the backend uses it, says so, and requests 
   const backend = await openBackend(settings);
   assert.equal(backend.kind, "compatible");
   assert.equal(backend.model, server.model);
-  assert.ok(backend.notice?.includes(`\`${server.model}\``) && backend.notice.includes(server.url), String(backend.notice));
-  const response = await backend.client.chat.completions.create({ model: backend.model, messages: [{ role: "user", content: "Once upon a time" }], seed: 1, max_tokens: 4 });
+  assert.ok(
+    backend.notice?.includes(`\`${server.model}\``) && backend.notice.includes(server.url),
+    String(backend.notice),
+  );
+  const response = await backend.client.chat.completions.create({
+    model: backend.model,
+    messages: [{ role: "user", content: "Once upon a time" }],
+    seed: 1,
+    max_tokens: 4,
+  });
   assert.equal(response.model, server.model);
   await backend.close();
 });
@@ -48,27 +56,36 @@ async function openAgainst(reply: FaultResponse, model?: string) {
       (backend) => ({ backend, error: null }),
       (error: unknown) => ({ backend: null, error }),
     );
-    if (outcome.error instanceof Error) assert.ok(!outcome.error.message.includes(KEY.slice(-8)), outcome.error.message);
+    if (outcome.error instanceof Error)
+      assert.ok(!outcome.error.message.includes(KEY.slice(-8)), outcome.error.message);
     return { ...outcome, requests: fault.requests.length };
   } finally {
     await fault.close();
   }
 }
 
-const list = (...ids: string[]) => ({ body: { object: "list", data: ids.map((id) => ({ id, object: "model", created: 0, owned_by: "test" })) } });
+const list = (...ids: string[]) => ({
+  body: { object: "list", data: ids.map((id) => ({ id, object: "model", created: 0, owned_by: "test" })) },
+});
 
 test("several models: an error naming SEEDLAB_MODEL that lists them; none: an error saying so", async () => {
   const several = await openAgainst(list("llama3.2", "qwen2.5:0.5b"));
   assert.ok(several.error instanceof InvalidParameterError, String(several.error));
   assert.equal(several.error.parameter, "SEEDLAB_MODEL");
-  assert.match(several.error.message, /serves 2 models: "llama3\.2", "qwen2\.5:0\.5b"\. Set SEEDLAB_MODEL .* to one of them/);
+  assert.match(
+    several.error.message,
+    /serves 2 models: "llama3\.2", "qwen2\.5:0\.5b"\. Set SEEDLAB_MODEL .* to one of them/,
+  );
   const none = await openAgainst(list());
   assert.ok(none.error instanceof InvalidParameterError);
   assert.match(none.error.message, /lists no models/);
 });
 
 test("a server without GET /v1/models: the error says listing failed and to set SEEDLAB_MODEL", async () => {
-  const missing = await openAgainst({ status: 404, body: { error: { message: "Not found", type: "invalid_request_error" } } });
+  const missing = await openAgainst({
+    status: 404,
+    body: { error: { message: "Not found", type: "invalid_request_error" } },
+  });
   assert.ok(missing.error instanceof InvalidParameterError);
   assert.match(missing.error.message, /listing them failed \(404 Not found\)\. Set SEEDLAB_MODEL/);
 });

@@ -16,7 +16,9 @@ const settings = loadSettings({ env: {}, envFile: "/nonexistent/.env" });
 
 /** Pids of this process's model-server children. */
 function modelServers(): number[] {
-  const lines = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(process.pid)], { encoding: "utf8" }).split("\n");
+  const lines = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(process.pid)], { encoding: "utf8" }).split(
+    "\n",
+  );
   return lines.filter((line) => line.includes("src/local/serve.ts")).map((line) => Number(line.trim().split(/\s+/)[0]));
 }
 
@@ -38,7 +40,11 @@ test("opening the backend three times leaves one model server; the replaced ones
   }
   const [first, second, third] = opened as [Backend, Backend, Backend];
   try {
-    assert.deepEqual(serverPids.map((pids) => pids.length), [1, 1, 1], "one model server after each opening");
+    assert.deepEqual(
+      serverPids.map((pids) => pids.length),
+      [1, 1, 1],
+      "one model server after each opening",
+    );
     assert.ok(!alive(serverPids[0]?.[0] ?? 0) && !alive(serverPids[1]?.[0] ?? 0), "the replaced servers have exited");
     assert.notEqual(first.baseURL, third.baseURL);
 
@@ -81,7 +87,9 @@ test("a batch after close() fails at once with the Set-up message, nothing sent"
 });
 
 test("the model server exits when the process holding the backend is killed with SIGKILL", async () => {
-  const holder = spawn(process.execPath, ["--import", "tsx", join(__dirname, "support", "hold-backend.ts")], { stdio: ["ignore", "pipe", "inherit"] });
+  const holder = spawn(process.execPath, ["--import", "tsx", join(__dirname, "support", "hold-backend.ts")], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   let output = "";
   await new Promise<void>((resolve, reject) => {
     holder.stdout.setEncoding("utf8").on("data", (chunk: string) => {

@@ -19,7 +19,16 @@ import { PROJECT_ROOT } from "../scripts/run-notebooks";
 
 const NAME = "01-reproducible-outputs.ipynb";
 const SCREENSHOTS = join(PROJECT_ROOT, "out", "browser");
-const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const RUN_ALL_TIMEOUT_MS = 600000;
 
 // Loaded at run time so that a missing package is a clear failure, not a compile error elsewhere.
@@ -47,20 +56,29 @@ async function loadPlaywright(): Promise<Playwright> {
   try {
     return (await import("playwright-core")) as Playwright;
   } catch {
-    throw new Error("The browser test needs the npm package playwright-core (it drives the system Chromium). Run `npm install`.");
+    throw new Error(
+      "The browser test needs the npm package playwright-core (it drives the system Chromium). Run `npm install`.",
+    );
   }
 }
 
 before(() => {
   scratch = mkdtempSync(join(tmpdir(), "seedlab-browser-"));
   mkdirSync(join(scratch, "notebooks"));
-  writeFileSync(join(scratch, "notebooks", NAME), stripNotebook(committedFile(join(PROJECT_ROOT, "notebooks", NAME)).text));
+  writeFileSync(
+    join(scratch, "notebooks", NAME),
+    stripNotebook(committedFile(join(PROJECT_ROOT, "notebooks", NAME)).text),
+  );
   mkdirSync(SCREENSHOTS, { recursive: true });
 });
 
 after(async () => {
   // On a failure, what the page showed helps more than a timeout message.
-  if (!passed) await context?.pages()[0]?.screenshot({ path: join(SCREENSHOTS, "notebook-01-failed.png") }).catch(() => {});
+  if (!passed)
+    await context
+      ?.pages()[0]
+      ?.screenshot({ path: join(SCREENSHOTS, "notebook-01-failed.png") })
+      .catch(() => {});
   await context?.close().catch(() => {});
   if (jupyter !== null && jupyter.exitCode === null && jupyter.signalCode === null) {
     const exited = new Promise((resolve) => jupyter?.once("exit", resolve));
@@ -75,10 +93,22 @@ test("notebook 01 runs in Chromium: no error output, the diff table and the verd
   const { chromium } = await loadPlaywright();
   const port = await freePort();
   const token = randomBytes(16).toString("hex");
-  const env: NodeJS.ProcessEnv = { ...process.env, JUPYTER_PATH: join(PROJECT_ROOT, "jupyter"), SEEDLAB_BACKEND: "local" };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    JUPYTER_PATH: join(PROJECT_ROOT, "jupyter"),
+    SEEDLAB_BACKEND: "local",
+  };
   delete env.OPENAI_API_KEY;
   delete env.OPENAI_BASE_URL;
-  const args = ["notebook", "--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0", `--notebook-dir=${join(scratch, "notebooks")}`, `--NotebookApp.token=${token}`];
+  const args = [
+    "notebook",
+    "--no-browser",
+    "--ip=127.0.0.1",
+    `--port=${port}`,
+    "--port-retries=0",
+    `--notebook-dir=${join(scratch, "notebooks")}`,
+    `--NotebookApp.token=${token}`,
+  ];
   if (typeof process.getuid === "function" && process.getuid() === 0) args.push("--allow-root");
   jupyter = spawn("jupyter", args, { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   jupyter.stdout?.setEncoding("utf8").on("data", (chunk: string) => (jupyterLog += chunk));
@@ -98,36 +128,95 @@ test("notebook 01 runs in Chromium: no error output, the diff table and the verd
   const page = context.pages()[0] ?? (await context.newPage());
   await page.goto(`http://127.0.0.1:${port}/notebooks/${NAME}?token=${token}`);
   // The kernel is ready once it has answered kernel_info.
-  await page.waitForFunction(() => {
-    const jupyterGlobal = (globalThis as unknown as { Jupyter?: { notebook?: { kernel?: { is_connected(): boolean; info_reply?: { implementation?: string } } } } }).Jupyter;
-    const kernel = jupyterGlobal?.notebook?.kernel;
-    return kernel !== undefined && kernel !== null && kernel.is_connected() && kernel.info_reply?.implementation === "tslab";
-  }, undefined, { timeout: 120000 });
+  await page.waitForFunction(
+    () => {
+      const jupyterGlobal = (
+        globalThis as unknown as {
+          Jupyter?: { notebook?: { kernel?: { is_connected(): boolean; info_reply?: { implementation?: string } } } };
+        }
+      ).Jupyter;
+      const kernel = jupyterGlobal?.notebook?.kernel;
+      return (
+        kernel !== undefined &&
+        kernel !== null &&
+        kernel.is_connected() &&
+        kernel.info_reply?.implementation === "tslab"
+      );
+    },
+    undefined,
+    { timeout: 120000 },
+  );
 
-  await page.evaluate(() => (globalThis as unknown as { Jupyter: { notebook: { execute_all_cells(): void } } }).Jupyter.notebook.execute_all_cells());
+  await page.evaluate(() =>
+    (
+      globalThis as unknown as { Jupyter: { notebook: { execute_all_cells(): void } } }
+    ).Jupyter.notebook.execute_all_cells(),
+  );
   // Done when every code cell has its execution count and the kernel is idle again.
-  await page.waitForFunction(() => {
-    const notebook = (globalThis as unknown as { Jupyter: { notebook: { get_cells(): Array<{ cell_type: string; input_prompt_number?: number | string | null }>; kernel: { _msg_callbacks?: object } } } }).Jupyter.notebook;
-    const code = notebook.get_cells().filter((cell) => cell.cell_type === "code");
-    return code.every((cell) => typeof cell.input_prompt_number === "number") && (globalThis as unknown as { document: { querySelector(selector: string): unknown } }).document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
-  }, undefined, { timeout: RUN_ALL_TIMEOUT_MS, polling: 500 });
+  await page.waitForFunction(
+    () => {
+      const notebook = (
+        globalThis as unknown as {
+          Jupyter: {
+            notebook: {
+              get_cells(): Array<{ cell_type: string; input_prompt_number?: number | string | null }>;
+              kernel: { _msg_callbacks?: object };
+            };
+          };
+        }
+      ).Jupyter.notebook;
+      const code = notebook.get_cells().filter((cell) => cell.cell_type === "code");
+      return (
+        code.every((cell) => typeof cell.input_prompt_number === "number") &&
+        (globalThis as unknown as { document: { querySelector(selector: string): unknown } }).document.querySelector(
+          "#kernel_indicator_icon.kernel_idle_icon",
+        ) !== null
+      );
+    },
+    undefined,
+    { timeout: RUN_ALL_TIMEOUT_MS, polling: 500 },
+  );
 
   const outputs = await page.evaluate(() => {
-    const notebook = (globalThis as unknown as { Jupyter: { notebook: { get_cells(): Array<{ cell_type: string; output_area?: { outputs: Array<{ output_type: string; name?: string; text?: string; ename?: string; evalue?: string }> } }> } } }).Jupyter.notebook;
+    const notebook = (
+      globalThis as unknown as {
+        Jupyter: {
+          notebook: {
+            get_cells(): Array<{
+              cell_type: string;
+              output_area?: {
+                outputs: Array<{ output_type: string; name?: string; text?: string; ename?: string; evalue?: string }>;
+              };
+            }>;
+          };
+        };
+      }
+    ).Jupyter.notebook;
     return notebook.get_cells().flatMap((cell) => cell.output_area?.outputs ?? []);
   });
-  const errors = outputs.filter((output) => output.output_type === "error" || (output.output_type === "stream" && output.name === "stderr"));
+  const errors = outputs.filter(
+    (output) => output.output_type === "error" || (output.output_type === "stream" && output.name === "stderr"),
+  );
   assert.deepEqual(errors, [], "no cell shows an error");
   assert.equal(await page.locator(".output_error, .output_stderr").count(), 0, "no error is shown on the page");
 
   // The unseeded batch: the guide's table with inline word diffs, visible.
-  const unseeded = page.locator("table.seedlab-table", { has: page.locator("caption", { hasText: /^no seed, temperature 0\.7 — / }) }).first();
+  const unseeded = page
+    .locator("table.seedlab-table", { has: page.locator("caption", { hasText: /^no seed, temperature 0\.7 — / }) })
+    .first();
   await unseeded.scrollIntoViewIfNeeded();
   assert.ok(await unseeded.isVisible(), "the unseeded batch table is visible");
   assert.ok((await unseeded.locator("ins.seedlab-added, del.seedlab-removed").count()) > 0, "it shows word diffs");
-  assert.ok(await unseeded.locator("ins.seedlab-added, del.seedlab-removed").first().isVisible(), "the diffs are visible");
+  assert.ok(
+    await unseeded.locator("ins.seedlab-added, del.seedlab-removed").first().isVisible(),
+    "the diffs are visible",
+  );
   // The page scrolls inside Jupyter's own pane: screenshots of the viewport, scrolled to each table.
-  await unseeded.locator("caption").evaluate((caption) => (caption as unknown as { scrollIntoView(options: object): void }).scrollIntoView({ block: "start" }));
+  await unseeded
+    .locator("caption")
+    .evaluate((caption) =>
+      (caption as unknown as { scrollIntoView(options: object): void }).scrollIntoView({ block: "start" }),
+    );
   await page.screenshot({ path: join(SCREENSHOTS, "notebook-01-unseeded-diff.png") });
 
   // The verdicts: one comparison per batch, captioned with the verdict line.
@@ -143,7 +232,11 @@ test("notebook 01 runs in Chromium: no error output, the diff table and the verd
   const checks = page.locator("table.seedlab-table caption", { hasText: "Verification: 3/3 checks pass" }).first();
   await checks.scrollIntoViewIfNeeded();
   assert.ok(await checks.isVisible(), "the seeded checks pass, visibly");
-  await verdicts.nth(1).evaluate((caption) => (caption as unknown as { scrollIntoView(options: object): void }).scrollIntoView({ block: "start" }));
+  await verdicts
+    .nth(1)
+    .evaluate((caption) =>
+      (caption as unknown as { scrollIntoView(options: object): void }).scrollIntoView({ block: "start" }),
+    );
   await page.screenshot({ path: join(SCREENSHOTS, "notebook-01-seeded-verdict.png") });
   passed = true;
 });

@@ -47,7 +47,16 @@ test("a response becomes a ChatRun: content, tokens, null fingerprint, seed from
   const { stream, ...sent } = request?.body ?? {};
   assert.equal(stream, false);
   assert.deepEqual(sent, run.parameters, "the recorded parameters are exactly the body sent");
-  assert.deepEqual(run.parameters, { model: "m", messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "p1" }], seed: 5, temperature: 0, max_tokens: 200 });
+  assert.deepEqual(run.parameters, {
+    model: "m",
+    messages: [
+      { role: "system", content: "Be brief." },
+      { role: "user", content: "p1" },
+    ],
+    seed: 5,
+    temperature: 0,
+    max_tokens: 200,
+  });
   assert.ok(!JSON.stringify(run).includes(KEY));
 });
 
@@ -57,11 +66,16 @@ test("without the header, seedUsed is the requested seed, else null", async () =
 });
 
 test("retries are counted: a 500 then a success takes 2 attempts", async () => {
-  scripts.set("p3", (attempt) => (attempt === 1 ? { status: 500, body: { error: { message: "boom" } } } : { body: completion("ok") }));
+  scripts.set("p3", (attempt) =>
+    attempt === 1 ? { status: 500, body: { error: { message: "boom" } } } : { body: completion("ok") },
+  );
   const run = await getChatResponse(client, { model: "m", user: "p3" });
   assert.equal(run.content, "ok");
   assert.equal(run.attempts, 2);
-  assert.deepEqual(received("p3").map((request) => request.headers["x-stainless-retry-count"]), ["0", "1"]);
+  assert.deepEqual(
+    received("p3").map((request) => request.headers["x-stainless-retry-count"]),
+    ["0", "1"],
+  );
 });
 
 test("a failure throws ChatRequestError with the SDK error as cause; tryChatResponse records it instead", async () => {
@@ -82,21 +96,44 @@ test("a failure throws ChatRequestError with the SDK error as cause; tryChatResp
 });
 
 test("a model that rejects temperature or seed: the message says what to change", async () => {
-  scripts.set("p5", () => ({ status: 400, body: { error: { message: "Unsupported value: 'temperature' does not support 0 with this model. Only the default (1) value is supported.", param: "temperature" } } }));
+  scripts.set("p5", () => ({
+    status: 400,
+    body: {
+      error: {
+        message:
+          "Unsupported value: 'temperature' does not support 0 with this model. Only the default (1) value is supported.",
+        param: "temperature",
+      },
+    },
+  }));
   const run = await tryChatResponse(client, { model: "o3-mini", user: "p5", temperature: 0 });
   assert.equal(run.error?.type, "BadRequestError");
   assert.equal(run.error?.status, 400);
-  assert.match(run.error?.message ?? "", /^400 Unsupported value: 'temperature' does not support 0.*use a model that accepts `temperature` and `seed`, e\.g\. gpt-4o-mini/);
+  assert.match(
+    run.error?.message ?? "",
+    /^400 Unsupported value: 'temperature' does not support 0.*use a model that accepts `temperature` and `seed`, e\.g\. gpt-4o-mini/,
+  );
 });
 
 test("the API key never appears in a recorded or thrown error, even when the server echoes it", async () => {
-  scripts.set("p6", () => ({ status: 401, body: { error: { message: `Incorrect API key provided: ${KEY}. Also seen as sk-proj-********************************${KEY.slice(-4)}.` } } }));
+  scripts.set("p6", () => ({
+    status: 401,
+    body: {
+      error: {
+        message: `Incorrect API key provided: ${KEY}. Also seen as sk-proj-********************************${KEY.slice(-4)}.`,
+      },
+    },
+  }));
   const run = await tryChatResponse(client, { model: "m", user: "p6" });
   assert.equal(run.error?.type, "AuthenticationError");
   const text = JSON.stringify(run);
   assert.ok(!text.includes(KEY_BODY.slice(0, 16)) && !text.includes(KEY.slice(-4)), text);
   await assert.rejects(getChatResponse(client, { model: "m", user: "p6" }), (error: unknown) => {
-    assert.ok(error instanceof Error && !error.message.includes(KEY_BODY.slice(0, 16)) && !error.message.includes(KEY.slice(-4)));
+    assert.ok(
+      error instanceof Error &&
+        !error.message.includes(KEY_BODY.slice(0, 16)) &&
+        !error.message.includes(KEY.slice(-4)),
+    );
     return true;
   });
 });
@@ -109,7 +146,10 @@ test("broken JSON and timeouts are recorded with their class and a null status w
   assert.equal(broken.content, null);
   scripts.set("p8", () => ({ hang: true }));
   const timedOut = await tryChatResponse(client, { model: "m", user: "p8" }, { timeoutMs: 150, maxRetries: 0 });
-  assert.deepEqual(timedOut.error && { type: timedOut.error.type, status: timedOut.error.status }, { type: "APIConnectionTimeoutError", status: null });
+  assert.deepEqual(timedOut.error && { type: timedOut.error.type, status: timedOut.error.status }, {
+    type: "APIConnectionTimeoutError",
+    status: null,
+  });
   assert.equal(timedOut.attempts, 1);
 });
 

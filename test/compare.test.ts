@@ -47,7 +47,10 @@ test("all different: share 1/n, matrix symmetric with 1 on the diagonal, minimum
   assert.equal(comparison.mostCommonShare, 1 / 3);
   const { matrix, mean, minimum, runIndexes } = comparison.similarity;
   assert.deepEqual(runIndexes, [0, 1, 2]);
-  assert.deepEqual(matrix.map((row, i) => row[i]), [1, 1, 1]);
+  assert.deepEqual(
+    matrix.map((row, i) => row[i]),
+    [1, 1, 1],
+  );
   assert.equal(matrix[0]?.[1], matrix[1]?.[0]);
   assert.equal(matrix[0]?.[1], 4 / 6);
   assert.equal(matrix[0]?.[2], 0);
@@ -86,7 +89,13 @@ test("one run, empty output, empty batch", () => {
 });
 
 test("fingerprints: null is its own group, most common first", () => {
-  const runs = [makeRun(0, "x", { fingerprint: null }), makeRun(1, "x", { fingerprint: "fp_b" }), makeRun(2, "x", { fingerprint: "fp_b" }), makeRun(3, "x", { fingerprint: null }), makeRun(4, "x", { fingerprint: "fp_c" })];
+  const runs = [
+    makeRun(0, "x", { fingerprint: null }),
+    makeRun(1, "x", { fingerprint: "fp_b" }),
+    makeRun(2, "x", { fingerprint: "fp_b" }),
+    makeRun(3, "x", { fingerprint: null }),
+    makeRun(4, "x", { fingerprint: "fp_c" }),
+  ];
   assert.deepEqual(compareRuns(runs).fingerprints, [
     { fingerprint: null, count: 2, runIndexes: [0, 3] },
     { fingerprint: "fp_b", count: 2, runIndexes: [1, 2] },

@@ -20,15 +20,51 @@ function tokenRun(index: number, tokens: Array<[string, Array<[string, number]>]
 }
 
 const ONCE: Array<[string, Array<[string, number]>]> = [
-  ["Once", [["Once", 0.9], ["One", 0.1]]],
-  [" upon", [[" upon", 0.8], [" there", 0.2]]],
-  [" a", [[" a", 0.99], [" the", 0.01]]],
-  [" time", [[" time", 0.5], [" day", 0.45], [" hill", 0.05]]],
+  [
+    "Once",
+    [
+      ["Once", 0.9],
+      ["One", 0.1],
+    ],
+  ],
+  [
+    " upon",
+    [
+      [" upon", 0.8],
+      [" there", 0.2],
+    ],
+  ],
+  [
+    " a",
+    [
+      [" a", 0.99],
+      [" the", 0.01],
+    ],
+  ],
+  [
+    " time",
+    [
+      [" time", 0.5],
+      [" day", 0.45],
+      [" hill", 0.05],
+    ],
+  ],
 ];
 
 test("token divergence: the index of the first differing token, its character offset, context and both runs' alternatives", () => {
   const reference = tokenRun(0, ONCE);
-  const other = tokenRun(1, [...ONCE.slice(0, 3), [" day", [[" time", 0.5], [" day", 0.45], [" hill", 0.05]]], [".", [[".", 1]]]]);
+  const other = tokenRun(1, [
+    ...ONCE.slice(0, 3),
+    [
+      " day",
+      [
+        [" time", 0.5],
+        [" day", 0.45],
+        [" hill", 0.05],
+      ],
+    ],
+    [".", [[".", 1]]],
+  ]);
   const divergence = findDivergence({ reference, run: other });
   assert.ok(divergence);
   assert.equal(divergence.unit, "token");
@@ -40,8 +76,22 @@ test("token divergence: the index of the first differing token, its character of
   assert.equal(divergence.referenceToken, " time");
   assert.equal(divergence.runToken, " day");
   assert.ok(Math.abs((divergence.runTokenProbability ?? 0) - 0.45) < 1e-9);
-  assert.deepEqual(divergence.referenceAlternatives?.map((alternative) => [alternative.token, alternative.chosen]), [[" time", true], [" day", false], [" hill", false]]);
-  assert.deepEqual(divergence.runAlternatives?.map((alternative) => [alternative.token, alternative.chosen]), [[" time", false], [" day", true], [" hill", false]]);
+  assert.deepEqual(
+    divergence.referenceAlternatives?.map((alternative) => [alternative.token, alternative.chosen]),
+    [
+      [" time", true],
+      [" day", false],
+      [" hill", false],
+    ],
+  );
+  assert.deepEqual(
+    divergence.runAlternatives?.map((alternative) => [alternative.token, alternative.chosen]),
+    [
+      [" time", false],
+      [" day", true],
+      [" hill", false],
+    ],
+  );
   assert.ok(Math.abs((divergence.referenceAlternatives?.[1]?.probability ?? 0) - 0.45) < 1e-9);
   assert.equal(findDivergence({ reference, run: tokenRun(2, ONCE) }), null, "equal texts do not diverge");
   // Context is cut to the length asked for.
@@ -77,20 +127,61 @@ test("tokens that do not spell the text (e.g. cut by a stop sequence) fall back 
   const cut = tokenRun(1, ONCE);
   cut.content = "Once upon";
   assert.equal(findDivergence({ reference, run: cut })?.unit, "character");
-  assert.throws(() => findDivergence({ reference, run: cut, unit: "token" }), (error: unknown) => error instanceof InvalidParameterError && error.parameter === "unit" && /run 1 has tokens that do not spell its text/.test(error.message));
+  assert.throws(
+    () => findDivergence({ reference, run: cut, unit: "token" }),
+    (error: unknown) =>
+      error instanceof InvalidParameterError &&
+      error.parameter === "unit" &&
+      /run 1 has tokens that do not spell its text/.test(error.message),
+  );
   assert.throws(() => findDivergence({ reference, run: makeRun(1, "x"), unit: "token" }), /run 1 has none/);
-  assert.throws(() => findDivergence({ reference, run: makeRun(1, RATE_LIMITED) }), (error: unknown) => error instanceof InvalidParameterError && error.parameter === "run" && /failed \(RateLimitError\)/.test(error.message));
-  assert.throws(() => findDivergence({ reference, run: reference, contextCharacters: -1 }), (error: unknown) => error instanceof InvalidParameterError && error.parameter === "contextCharacters");
+  assert.throws(
+    () => findDivergence({ reference, run: makeRun(1, RATE_LIMITED) }),
+    (error: unknown) =>
+      error instanceof InvalidParameterError &&
+      error.parameter === "run" &&
+      /failed \(RateLimitError\)/.test(error.message),
+  );
+  assert.throws(
+    () => findDivergence({ reference, run: reference, contextCharacters: -1 }),
+    (error: unknown) => error instanceof InvalidParameterError && error.parameter === "contextCharacters",
+  );
 });
 
 test("a batch: one unit for all, identical and failed runs apart, sorted positions and their summary", () => {
   const runs = [
     tokenRun(0, ONCE),
     tokenRun(1, ONCE),
-    tokenRun(2, [["One", [["Once", 0.9], ["One", 0.1]]]]),
+    tokenRun(2, [
+      [
+        "One",
+        [
+          ["Once", 0.9],
+          ["One", 0.1],
+        ],
+      ],
+    ]),
     makeRun(3, RATE_LIMITED),
-    tokenRun(4, [...ONCE.slice(0, 3), [" day", [[" time", 0.5], [" day", 0.45]]]]),
-    tokenRun(5, [...ONCE.slice(0, 1), [" there", [[" upon", 0.8], [" there", 0.2]]]]),
+    tokenRun(4, [
+      ...ONCE.slice(0, 3),
+      [
+        " day",
+        [
+          [" time", 0.5],
+          [" day", 0.45],
+        ],
+      ],
+    ]),
+    tokenRun(5, [
+      ...ONCE.slice(0, 1),
+      [
+        " there",
+        [
+          [" upon", 0.8],
+          [" there", 0.2],
+        ],
+      ],
+    ]),
   ];
   const batch = findBatchDivergences({ batch: runs });
   assert.equal(batch.referenceIndex, 0);
@@ -98,7 +189,14 @@ test("a batch: one unit for all, identical and failed runs apart, sorted positio
   assert.equal(batch.unitReason, null);
   assert.deepEqual(batch.identicalIndexes, [0, 1]);
   assert.deepEqual(batch.failedIndexes, [3]);
-  assert.deepEqual(batch.divergences.map((divergence) => [divergence.runIndex, divergence.position]), [[2, 0], [4, 3], [5, 1]]);
+  assert.deepEqual(
+    batch.divergences.map((divergence) => [divergence.runIndex, divergence.position]),
+    [
+      [2, 0],
+      [4, 3],
+      [5, 1],
+    ],
+  );
   assert.deepEqual(batch.positions, [0, 1, 3]);
   assert.deepEqual(batch.positionSummary, { minimum: 0, median: 1, maximum: 3 });
 
@@ -106,13 +204,23 @@ test("a batch: one unit for all, identical and failed runs apart, sorted positio
   const mixed = findBatchDivergences({ batch: [...runs, makeRun(6, "Once upon a mountain")] });
   assert.equal(mixed.unit, "character");
   assert.equal(mixed.unitReason, "run 6 has no logprobs");
-  assert.ok(mixed.divergences.every((divergence) => divergence.unit === "character" && divergence.position === divergence.characterOffset));
+  assert.ok(
+    mixed.divergences.every(
+      (divergence) => divergence.unit === "character" && divergence.position === divergence.characterOffset,
+    ),
+  );
   // ...unless that run is identical to the reference: it is never compared token by token.
   assert.equal(findBatchDivergences({ batch: [...runs, makeRun(6, "Once upon a time")] }).unit, "token");
 
   // Another reference; a reference that failed or does not exist is an error.
   assert.equal(findBatchDivergences({ batch: runs, referenceIndex: 4 }).referenceIndex, 4);
-  assert.throws(() => findBatchDivergences({ batch: runs, referenceIndex: 3 }), (error: unknown) => error instanceof InvalidParameterError && error.parameter === "referenceIndex" && /0, 1, 2, 4, 5/.test(error.message));
+  assert.throws(
+    () => findBatchDivergences({ batch: runs, referenceIndex: 3 }),
+    (error: unknown) =>
+      error instanceof InvalidParameterError &&
+      error.parameter === "referenceIndex" &&
+      /0, 1, 2, 4, 5/.test(error.message),
+  );
 });
 
 test("a batch where all runs agree, all failed, or only one run", () => {
@@ -130,7 +238,18 @@ test("a batch where all runs agree, all failed, or only one run", () => {
 });
 
 test("margins: top-1 minus top-2 probability, fragile below the threshold, tokens sampled below the top", () => {
-  const run = tokenRun(0, [...ONCE.slice(0, 3), [" day", [[" time", 0.5], [" day", 0.45], [" hill", 0.05]]], ["!", [["!", 1]]]]);
+  const run = tokenRun(0, [
+    ...ONCE.slice(0, 3),
+    [
+      " day",
+      [
+        [" time", 0.5],
+        [" day", 0.45],
+        [" hill", 0.05],
+      ],
+    ],
+    ["!", [["!", 1]]],
+  ]);
   const margins = computeMargins({ run });
   assert.equal(margins.length, 5);
   assert.ok(Math.abs((margins[0]?.margin ?? 0) - 0.8) < 1e-9);
@@ -142,14 +261,28 @@ test("margins: top-1 minus top-2 probability, fragile below the threshold, token
   assert.equal(margins[0]?.sampledBelowTop, false);
   assert.equal(margins[4]?.margin, null, "one candidate: no runner-up, no margin");
   assert.equal(margins[4]?.fragile, false);
-  assert.equal(computeMargins({ run, fragileBelow: 0.9 }).filter((margin) => margin.fragile).length, 3, "margins 0.8, 0.6 and 0.05");
-  assert.throws(() => computeMargins({ run: makeRun(0, "no logprobs") }), (error: unknown) => error instanceof InvalidParameterError && error.parameter === "run" && /without logprobs/.test(error.message));
-  assert.throws(() => computeMargins({ run, fragileBelow: 0 }), (error: unknown) => error instanceof InvalidParameterError && error.parameter === "fragileBelow");
+  assert.equal(
+    computeMargins({ run, fragileBelow: 0.9 }).filter((margin) => margin.fragile).length,
+    3,
+    "margins 0.8, 0.6 and 0.05",
+  );
+  assert.throws(
+    () => computeMargins({ run: makeRun(0, "no logprobs") }),
+    (error: unknown) =>
+      error instanceof InvalidParameterError && error.parameter === "run" && /without logprobs/.test(error.message),
+  );
+  assert.throws(
+    () => computeMargins({ run, fragileBelow: 0 }),
+    (error: unknown) => error instanceof InvalidParameterError && error.parameter === "fragileBelow",
+  );
 
   const html = renderMarginsHtml(margins);
   assert.match(html, /^<div class="seedlab-margins"/);
   assert.match(html, /1 of 5 tokens are fragile \(top-1 minus top-2 probability below 0\.1\) · 1 without a runner-up/);
-  assert.match(renderMarginsHtml(computeMargins({ run: tokenRun(1, [["x", [["x", 1]]]]) })), /No margins: .*top_logprobs/);
+  assert.match(
+    renderMarginsHtml(computeMargins({ run: tokenRun(1, [["x", [["x", 1]]]]) })),
+    /No margins: .*top_logprobs/,
+  );
   assert.match(html, /1 tokens were sampled below the most likely one/);
   assert.equal((html.match(/class="seedlab-token seedlab-fragile"/g) ?? []).length, 1);
   assert.equal((html.match(/class="seedlab-token/g) ?? []).length, 5);
@@ -157,11 +290,32 @@ test("margins: top-1 minus top-2 probability, fragile below the threshold, token
 
 test("divergence, margins and positions HTML escape tokens and texts", () => {
   const evil: Array<[string, Array<[string, number]>]> = [
-    ["<b>", [["<b>", 0.6], ["&", 0.4]]],
-    ["\"x'", [["\"x'", 0.7], ["</td>", 0.3]]],
+    [
+      "<b>",
+      [
+        ["<b>", 0.6],
+        ["&", 0.4],
+      ],
+    ],
+    [
+      "\"x'",
+      [
+        ["\"x'", 0.7],
+        ["</td>", 0.3],
+      ],
+    ],
   ];
   const reference = tokenRun(0, evil);
-  const other = tokenRun(1, [evil[0] as [string, Array<[string, number]>], ["</td>", [["\"x'", 0.7], ["</td>", 0.3]]]]);
+  const other = tokenRun(1, [
+    evil[0] as [string, Array<[string, number]>],
+    [
+      "</td>",
+      [
+        ["\"x'", 0.7],
+        ["</td>", 0.3],
+      ],
+    ],
+  ]);
   const html = renderDivergenceHtml(findBatchDivergences({ batch: [reference, other] }));
   assert.match(html, /^<div class="seedlab-divergence"/);
   assert.ok(!html.includes("<b>"), "no raw token markup");
@@ -178,10 +332,41 @@ test("divergence, margins and positions HTML escape tokens and texts", () => {
 });
 
 test("alternatives are printed with enough decimals to show that two runs' probabilities differ, and one decimal when they do not", () => {
-  const near: Array<[string, Array<[string, number]>]> = [["A", [["A", 0.2153], ["B", 0.2152]]]];
-  const shifted: Array<[string, Array<[string, number]>]> = [["B", [["A", 0.21521], ["B", 0.21523]]]];
+  const near: Array<[string, Array<[string, number]>]> = [
+    [
+      "A",
+      [
+        ["A", 0.2153],
+        ["B", 0.2152],
+      ],
+    ],
+  ];
+  const shifted: Array<[string, Array<[string, number]>]> = [
+    [
+      "B",
+      [
+        ["A", 0.21521],
+        ["B", 0.21523],
+      ],
+    ],
+  ];
   const differing = renderDivergenceHtml(findBatchDivergences({ batch: [tokenRun(0, near), tokenRun(1, shifted)] }));
   assert.ok(differing.includes("21.530%") && differing.includes("21.521%"), "three decimals tell 21.530% from 21.521%");
-  const same = renderDivergenceHtml(findBatchDivergences({ batch: [tokenRun(0, near), tokenRun(1, [["B", [["A", 0.2153], ["B", 0.2152]]]])] }));
+  const same = renderDivergenceHtml(
+    findBatchDivergences({
+      batch: [
+        tokenRun(0, near),
+        tokenRun(1, [
+          [
+            "B",
+            [
+              ["A", 0.2153],
+              ["B", 0.2152],
+            ],
+          ],
+        ]),
+      ],
+    }),
+  );
   assert.ok(same.includes("21.5%") && !same.includes("21.53"), "equal numbers stay at one decimal");
 });

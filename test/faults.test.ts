@@ -14,12 +14,19 @@ const ok = (content: string): FaultResponse => ({ body: completion(content) });
 
 /** Each prompt names its fault; the script gets the attempt number for that prompt (1 = first try). */
 const FAULTS: Record<string, (attempt: number) => FaultResponse> = {
-  "ok": () => ok("fine"),
+  ok: () => ok("fine"),
   "fingerprint null": () => ({ body: completion("no fingerprint", null) }),
   "fields omitted": () => ({ body: { choices: [{ message: { content: "bare" } }] } }),
   "429 with Retry-After, then ok": (attempt) =>
-    attempt === 1 ? { status: 429, headers: { "retry-after": "1" }, body: { error: { message: "Rate limit reached for requests", type: "requests" } } } : ok("after 429"),
-  "500 twice, then ok": (attempt) => (attempt <= 2 ? { status: 500, body: { error: { message: "boom" } } } : ok("third time")),
+    attempt === 1
+      ? {
+          status: 429,
+          headers: { "retry-after": "1" },
+          body: { error: { message: "Rate limit reached for requests", type: "requests" } },
+        }
+      : ok("after 429"),
+  "500 twice, then ok": (attempt) =>
+    attempt <= 2 ? { status: 500, body: { error: { message: "boom" } } } : ok("third time"),
   "503 always": () => overloaded,
   // Retry-After: 0 makes the SDK retry at once instead of backing off (it honours the header).
   "503 always, Retry-After 0": () => ({ ...overloaded, headers: { "retry-after": "0" } }),
@@ -52,7 +59,8 @@ const EXPECTED: Array<[string, string, number | null, number]> = [
 
 let server: FaultServer;
 const attempts = new Map<string, number>();
-const promptOf = (body: Record<string, unknown>): string => (body.messages as Array<{ content: string }>)[0]?.content ?? "";
+const promptOf = (body: Record<string, unknown>): string =>
+  (body.messages as Array<{ content: string }>)[0]?.content ?? "";
 
 before(async () => {
   server = await startFaultServer(({ body }) => {
@@ -75,9 +83,17 @@ test("a batch against mixed faults: every run a success or a recorded error, ret
     onProgress: (event) => progress.push(event),
   });
 
-  assert.deepEqual(batch.runs.map((run) => run.index), EXPECTED.map((_, index) => index));
   assert.deepEqual(
-    batch.runs.map((run) => [promptOf(run.parameters), run.error?.type ?? "ok", run.error?.status ?? null, run.attempts]),
+    batch.runs.map((run) => run.index),
+    EXPECTED.map((_, index) => index),
+  );
+  assert.deepEqual(
+    batch.runs.map((run) => [
+      promptOf(run.parameters),
+      run.error?.type ?? "ok",
+      run.error?.status ?? null,
+      run.attempts,
+    ]),
     EXPECTED,
   );
   for (const run of batch.runs) {
@@ -93,16 +109,26 @@ test("a batch against mixed faults: every run a success or a recorded error, ret
   }
   const byPrompt = new Map(batch.runs.map((run): [string, ChatRun] => [promptOf(run.parameters), run]));
   assert.equal(byPrompt.get("fingerprint null")?.systemFingerprint, null);
-  assert.deepEqual(
-    pick(byPrompt.get("fields omitted")),
-    { content: "bare", systemFingerprint: null, promptTokens: null, completionTokens: null, finishReason: null, responseModel: null },
-  );
+  assert.deepEqual(pick(byPrompt.get("fields omitted")), {
+    content: "bare",
+    systemFingerprint: null,
+    promptTokens: null,
+    completionTokens: null,
+    finishReason: null,
+    responseModel: null,
+  });
   assert.equal(byPrompt.get("503 always")?.error?.message, "503 The engine is currently overloaded");
   assert.match(byPrompt.get("reset always")?.error?.message ?? "", /^Connection error \(.*ECONNRESET.*\)\.$/);
   assert.equal(byPrompt.get("hang past the timeout")?.error?.message, "Request timed out.");
-  assert.match(byPrompt.get("body cut off")?.error?.message ?? "", /^The response was cut off: the connection closed before the whole body arrived/);
+  assert.match(
+    byPrompt.get("body cut off")?.error?.message ?? "",
+    /^The response was cut off: the connection closed before the whole body arrived/,
+  );
   assert.match(byPrompt.get("JSON truncated")?.error?.message ?? "", /^The response body was not valid JSON: /);
-  assert.match(byPrompt.get("no choices")?.error?.message ?? "", /^The response is not a chat completion: it has no `choices` array\. Check that the base URL/);
+  assert.match(
+    byPrompt.get("no choices")?.error?.message ?? "",
+    /^The response is not a chat completion: it has no `choices` array\. Check that the base URL/,
+  );
 
   assert.equal(progress.length, EXPECTED.length, "one progress event per run");
   assert.equal(progress[progress.length - 1]?.failed, EXPECTED.filter(([, outcome]) => outcome !== "ok").length);
@@ -112,8 +138,22 @@ test("retries follow maxRetries: a 503 every time takes maxRetries + 1 attempts,
   const client = createClient({ baseURL: server.url, maxRetries: 2, timeoutMs: 2000 });
   for (const maxRetries of [0, 1, 4]) {
     const prompt = `503 always, Retry-After 0 #${maxRetries}`;
-    const batch = await runRequests({ client, requests: [{ model: "m", user: prompt }, { model: "m", user: `400 #${maxRetries}` }], maxRetries });
-    assert.deepEqual(batch.runs.map((run) => [run.error?.status, run.attempts]), [[503, maxRetries + 1], [400, 1]], `maxRetries ${maxRetries}`);
+    const batch = await runRequests({
+      client,
+      requests: [
+        { model: "m", user: prompt },
+        { model: "m", user: `400 #${maxRetries}` },
+      ],
+      maxRetries,
+    });
+    assert.deepEqual(
+      batch.runs.map((run) => [run.error?.status, run.attempts]),
+      [
+        [503, maxRetries + 1],
+        [400, 1],
+      ],
+      `maxRetries ${maxRetries}`,
+    );
     assert.equal(attempts.get(prompt), maxRetries + 1);
   }
 });

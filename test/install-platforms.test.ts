@@ -67,7 +67,11 @@ test("the lock is complete: every package pinned with its version and integrity 
   }
   const llamaVersion = lock.packages["node_modules/node-llama-cpp"]?.version;
   for (const name of ["mac-arm64-metal", "mac-x64", "win-x64", "win-arm64", "linux-x64", "linux-arm64"]) {
-    assert.equal(lock.packages[`node_modules/@node-llama-cpp/${name}`]?.version, llamaVersion, `@node-llama-cpp/${name}`);
+    assert.equal(
+      lock.packages[`node_modules/@node-llama-cpp/${name}`]?.version,
+      llamaVersion,
+      `@node-llama-cpp/${name}`,
+    );
   }
 });
 
@@ -77,11 +81,21 @@ for (const [target, expected] of Object.entries(EXPECTED)) {
     const { status, added, output } = resolveAs(platform, arch);
     assert.doesNotMatch(output, /EBADPLATFORM/);
     assert.equal(status, 0, output.slice(-2000));
-    const llama = added.filter((name) => name.startsWith("@node-llama-cpp/")).map((name) => name.split("/")[1]!.split("@")[0]!);
+    const llama = added
+      .filter((name) => name.startsWith("@node-llama-cpp/"))
+      .map((name) => name.split("/")[1]!.split("@")[0]!);
     assert.deepEqual(llama.sort(), expected.llama);
-    const esbuild = added.filter((name) => name.startsWith("@esbuild/")).map((name) => name.split("/")[1]!.split("@")[0]!);
+    const esbuild = added
+      .filter((name) => name.startsWith("@esbuild/"))
+      .map((name) => name.split("/")[1]!.split("@")[0]!);
     assert.deepEqual(esbuild, [expected.esbuild]);
-    assert.ok(added.some((name) => name.startsWith("node-llama-cpp@")), "node-llama-cpp itself");
-    assert.deepEqual(added.filter((name) => /cuda|vulkan|riscv64/.test(name)), []);
+    assert.ok(
+      added.some((name) => name.startsWith("node-llama-cpp@")),
+      "node-llama-cpp itself",
+    );
+    assert.deepEqual(
+      added.filter((name) => /cuda|vulkan|riscv64/.test(name)),
+      [],
+    );
   });
 }

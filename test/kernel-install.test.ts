@@ -23,7 +23,12 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** The environment of a user's own Jupyter: no JUPYTER_PATH, no API key, the data dir given. */
 function userEnv(dataDir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, JUPYTER_DATA_DIR: dataDir, SEEDLAB_BACKEND: "local", PYTHONWARNINGS: "ignore" };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    JUPYTER_DATA_DIR: dataDir,
+    SEEDLAB_BACKEND: "local",
+    PYTHONWARNINGS: "ignore",
+  };
   for (const name of ["JUPYTER_PATH", "OPENAI_API_KEY", "OPENAI_BASE_URL"]) delete env[name];
   return env;
 }
@@ -38,10 +43,17 @@ function seedlab(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv 
 }
 
 /** The kernels Jupyter itself finds, by name, with their folders. */
-function listedKernels(cwd: string, env: NodeJS.ProcessEnv): Record<string, { resource_dir: string; spec: { argv: string[]; display_name: string } }> {
+function listedKernels(
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Record<string, { resource_dir: string; spec: { argv: string[]; display_name: string } }> {
   const listed = runPython(["-m", "jupyter", "kernelspec", "list", "--json"], { cwd, env });
   assert.equal(listed.status, 0, listed.stderr);
-  return (JSON.parse(listed.stdout) as { kernelspecs: Record<string, { resource_dir: string; spec: { argv: string[]; display_name: string } }> }).kernelspecs;
+  return (
+    JSON.parse(listed.stdout) as {
+      kernelspecs: Record<string, { resource_dir: string; spec: { argv: string[]; display_name: string } }>;
+    }
+  ).kernelspecs;
 }
 
 test("the data dir is the one Jupyter computes: JUPYTER_DATA_DIR, XDG_DATA_HOME, HOME", () => {
@@ -60,7 +72,10 @@ test("the data dir is the one Jupyter computes: JUPYTER_DATA_DIR, XDG_DATA_HOME,
   }
   // Not checkable on this machine against a real Jupyter: the documented defaults of macOS and Windows.
   assert.equal(jupyterDataDir({ HOME: "/Users/ada" }, "darwin"), "/Users/ada/Library/Jupyter");
-  assert.equal(jupyterDataDir({ USERPROFILE: "C:\\Users\\ada", APPDATA: "C:\\Users\\ada\\AppData\\Roaming" }, "win32"), "C:\\Users\\ada\\AppData\\Roaming\\jupyter");
+  assert.equal(
+    jupyterDataDir({ USERPROFILE: "C:\\Users\\ada", APPDATA: "C:\\Users\\ada\\AppData\\Roaming" }, "win32"),
+    "C:\\Users\\ada\\AppData\\Roaming\\jupyter",
+  );
 });
 
 test("kernel install into a temporary Jupyter data dir; Jupyter runs notebook 01 with it from another folder on the local model; --uninstall removes it", () => {
@@ -87,13 +102,27 @@ test("kernel install into a temporary Jupyter data dir; Jupyter runs notebook 01
   const notebook = join(elsewhere, "01.ipynb");
   copyFileSync(join(ROOT, "notebooks", "01-reproducible-outputs.ipynb"), notebook);
   const executed = runPython(
-    ["-m", "nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=300", "--output", "01-executed", "--output-dir", elsewhere, notebook],
+    [
+      "-m",
+      "nbconvert",
+      "--to",
+      "notebook",
+      "--execute",
+      "--ExecutePreprocessor.timeout=300",
+      "--output",
+      "01-executed",
+      "--output-dir",
+      elsewhere,
+      notebook,
+    ],
     { cwd: elsewhere, env },
   );
   assert.equal(executed.status, 0, `nbconvert failed:\n${executed.stderr.slice(-3000)}`);
-  const cells = (JSON.parse(readFileSync(join(elsewhere, "01-executed.ipynb"), "utf8")) as {
-    cells: Array<{ outputs?: Array<{ output_type: string; data?: Record<string, string | string[]> }> }>;
-  }).cells;
+  const cells = (
+    JSON.parse(readFileSync(join(elsewhere, "01-executed.ipynb"), "utf8")) as {
+      cells: Array<{ outputs?: Array<{ output_type: string; data?: Record<string, string | string[]> }> }>;
+    }
+  ).cells;
   const outputs = cells.flatMap((cell) => cell.outputs ?? []);
   assert.equal(outputs.filter((output) => output.output_type === "error").length, 0);
   const html = outputs.map((output) => [output.data?.["text/html"] ?? ""].flat().join("")).join("\n");
@@ -115,12 +144,22 @@ test("a kernel named seedlab that seedlab did not write is left alone, install a
   const dataDir = join(scratch, "foreign");
   const kernelDir = join(dataDir, "kernels", "seedlab");
   mkdirSync(kernelDir, { recursive: true });
-  const foreign = JSON.stringify({ argv: ["python3", "-m", "something"], display_name: "Someone else's", language: "python" });
+  const foreign = JSON.stringify({
+    argv: ["python3", "-m", "something"],
+    display_name: "Someone else's",
+    language: "python",
+  });
   writeFileSync(join(kernelDir, "kernel.json"), foreign);
-  for (const args of [["kernel", "install"], ["kernel", "install", "--uninstall"]]) {
+  for (const args of [
+    ["kernel", "install"],
+    ["kernel", "install", "--uninstall"],
+  ]) {
     const result = seedlab(args, { cwd: scratch, env: userEnv(dataDir) });
     assert.equal(result.status, 2, args.join(" "));
-    assert.match(result.stderr, /A kernel named "seedlab" that seedlab did not install is in the way: .*Move or remove that folder yourself/);
+    assert.match(
+      result.stderr,
+      /A kernel named "seedlab" that seedlab did not install is in the way: .*Move or remove that folder yourself/,
+    );
     assert.equal(readFileSync(join(kernelDir, "kernel.json"), "utf8"), foreign);
   }
 });

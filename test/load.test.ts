@@ -25,8 +25,16 @@ interface Health {
 }
 
 let server: LocalServer;
-const health = async (): Promise<Health> => (await (await fetch(server.url.replace(/\/v1$/, "/health"))).json()) as Health;
-const body = (seed: number) => JSON.stringify({ model: server.model, messages: [{ role: "user", content: "Once upon a time" }], seed, temperature: 1, max_tokens: MAX_TOKENS });
+const health = async (): Promise<Health> =>
+  (await (await fetch(server.url.replace(/\/v1$/, "/health"))).json()) as Health;
+const body = (seed: number) =>
+  JSON.stringify({
+    model: server.model,
+    messages: [{ role: "user", content: "Once upon a time" }],
+    seed,
+    temperature: 1,
+    max_tokens: MAX_TOKENS,
+  });
 
 before(async () => {
   server = await startLocalServer({ maxQueue: MAX_QUEUE, host: "127.0.0.1" });
@@ -37,9 +45,16 @@ test(`${REQUESTS} requests at once: each answered or refused with 429 + Retry-Af
   // Without load: one request per seed, one after another.
   const alone: string[] = [];
   for (let seed = 0; seed < SEEDS; seed++) {
-    const response = await fetch(`${server.url}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: body(seed) });
+    const response = await fetch(`${server.url}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: body(seed),
+    });
     assert.equal(response.status, 200);
-    alone.push(((await response.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content ?? "");
+    alone.push(
+      ((await response.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content ??
+        "",
+    );
   }
   assert.ok(new Set(alone).size > 1, "different seeds give different texts (else the comparison below proves nothing)");
   const before = await health();
@@ -57,9 +72,22 @@ test(`${REQUESTS} requests at once: each answered or refused with 429 + Retry-Af
   const outcomes = await Promise.all(
     Array.from({ length: REQUESTS }, async (_, index) => {
       const seed = index % SEEDS;
-      const response = await fetch(`${server.url}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: body(seed) });
-      const json = (await response.json()) as { choices?: Array<{ message: { content: string } }>; error?: { type: string; message: string } };
-      return { seed, status: response.status, retryAfter: response.headers.get("retry-after"), content: json.choices?.[0]?.message.content ?? null, error: json.error ?? null };
+      const response = await fetch(`${server.url}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: body(seed),
+      });
+      const json = (await response.json()) as {
+        choices?: Array<{ message: { content: string } }>;
+        error?: { type: string; message: string };
+      };
+      return {
+        seed,
+        status: response.status,
+        retryAfter: response.headers.get("retry-after"),
+        content: json.choices?.[0]?.message.content ?? null,
+        error: json.error ?? null,
+      };
     }),
   );
   watching = false;
@@ -72,7 +100,11 @@ test(`${REQUESTS} requests at once: each answered or refused with 429 + Retry-Af
     `load: ${REQUESTS} requests, ${answered.length} answered, ${refused.length} refused (429), deepest queue ${deepest}/${MAX_QUEUE}; ` +
       `server rss ${mib(before.rss_bytes)} before, ${mib(afterBurst.rss_bytes)} after, peak ${mib(afterBurst.max_rss_bytes)}`,
   );
-  assert.equal(answered.length + refused.length, REQUESTS, `every request is answered or refused: ${JSON.stringify(outcomes.find((o) => o.status !== 200 && o.status !== 429))}`);
+  assert.equal(
+    answered.length + refused.length,
+    REQUESTS,
+    `every request is answered or refused: ${JSON.stringify(outcomes.find((o) => o.status !== 200 && o.status !== 429))}`,
+  );
   assert.ok(refused.length > 0, `${REQUESTS} at once overflow a queue of ${MAX_QUEUE}`);
   assert.ok(answered.length > MAX_QUEUE, "the running request and a full queue are all answered");
   assert.ok(deepest <= MAX_QUEUE, `the queue never holds more than ${MAX_QUEUE} (saw ${deepest})`);
@@ -84,18 +116,33 @@ test(`${REQUESTS} requests at once: each answered or refused with 429 + Retry-Af
   for (const outcome of answered) assert.equal(outcome.content, alone[outcome.seed], `seed ${outcome.seed} under load`);
   assert.equal(afterBurst.queued, 0);
   assert.equal(afterBurst.pid, before.pid, "the same server process served the burst");
-  assert.ok(afterBurst.max_rss_bytes - before.rss_bytes < RSS_GROWTH_LIMIT_BYTES, `peak rss grew by ${mib(afterBurst.max_rss_bytes - before.rss_bytes)}`);
+  assert.ok(
+    afterBurst.max_rss_bytes - before.rss_bytes < RSS_GROWTH_LIMIT_BYTES,
+    `peak rss grew by ${mib(afterBurst.max_rss_bytes - before.rss_bytes)}`,
+  );
 
   // The refused ones, sent again through the library after Retry-After, at a pace the queue takes.
   await new Promise((resolve) => setTimeout(resolve, Number(refused[0]?.retryAfter ?? 1) * 1000));
   const client = createClient({ baseURL: server.url, maxRetries: 2 });
   const retried = await runRequests({
     client,
-    requests: refused.map(({ seed }) => ({ model: server.model, user: "Once upon a time", seed, temperature: 1, max_tokens: MAX_TOKENS })),
+    requests: refused.map(({ seed }) => ({
+      model: server.model,
+      user: "Once upon a time",
+      seed,
+      temperature: 1,
+      max_tokens: MAX_TOKENS,
+    })),
     concurrency: MAX_QUEUE,
   });
-  assert.deepEqual(retried.runs.map((run) => run.error), refused.map(() => null));
-  assert.deepEqual(retried.runs.map((run) => run.content), refused.map(({ seed }) => alone[seed]));
+  assert.deepEqual(
+    retried.runs.map((run) => run.error),
+    refused.map(() => null),
+  );
+  assert.deepEqual(
+    retried.runs.map((run) => run.content),
+    refused.map(({ seed }) => alone[seed]),
+  );
 });
 
 test("a streamed body without Content-Length is cut off at the size limit too: 413 at once, the rest never read", async () => {
@@ -104,15 +151,24 @@ test("a streamed body without Content-Length is cut off at the size limit too: 4
   const total = 32 * 1024 * 1024;
   let sent = 0;
   const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const request = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "content-type": "application/json", "transfer-encoding": "chunked" } }, (response) => {
-      let text = "";
-      response.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
-      response.on("end", () => {
-        // The server stops reading after its 413 (Node closes the idle connection later); stop sending.
-        request.destroy();
-        resolve({ status: response.statusCode ?? 0, text });
-      });
-    });
+    const request = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: "POST",
+        headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+      },
+      (response) => {
+        let text = "";
+        response.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
+        response.on("end", () => {
+          // The server stops reading after its 413 (Node closes the idle connection later); stop sending.
+          request.destroy();
+          resolve({ status: response.statusCode ?? 0, text });
+        });
+      },
+    );
     request.on("error", (error) => (request.destroyed ? undefined : reject(error)));
     const chunk = Buffer.alloc(64 * 1024, "x");
     const pump = (): void => {
@@ -128,11 +184,16 @@ test("a streamed body without Content-Length is cut off at the size limit too: 4
     pump();
   });
   const afterBody = await health();
-  console.log(`413: answered after the client had written ${mib(sent)} of ${mib(total)}; server rss ${mib(before.rss_bytes)} before, ${mib(afterBody.rss_bytes)} after`);
+  console.log(
+    `413: answered after the client had written ${mib(sent)} of ${mib(total)}; server rss ${mib(before.rss_bytes)} before, ${mib(afterBody.rss_bytes)} after`,
+  );
   assert.equal(status, 413);
   assert.equal((JSON.parse(text) as { error: { code: string } }).error.code, "request_too_large");
   assert.ok(sent < total, "the server answered before taking the whole body");
-  assert.ok(afterBody.rss_bytes - before.rss_bytes < total / 2, `rss grew by ${mib(afterBody.rss_bytes - before.rss_bytes)} for a ${mib(total)} body`);
+  assert.ok(
+    afterBody.rss_bytes - before.rss_bytes < total / 2,
+    `rss grew by ${mib(afterBody.rss_bytes - before.rss_bytes)} for a ${mib(total)} body`,
+  );
 });
 
 function mib(bytes: number): string {

@@ -19,7 +19,12 @@ before(async () => {
 after(() => server.close());
 
 function complete(request: Partial<OpenAI.ChatCompletionCreateParamsNonStreaming>) {
-  return client.chat.completions.create({ model: server.model, messages: [{ role: "user", content: "Once upon a time" }], max_tokens: 24, ...request });
+  return client.chat.completions.create({
+    model: server.model,
+    messages: [{ role: "user", content: "Once upon a time" }],
+    max_tokens: 24,
+    ...request,
+  });
 }
 
 /** Streams a request through the SDK and reassembles the text, finish reason, usage and logprob tokens. */
@@ -53,7 +58,12 @@ describe("an application's conversation", () => {
     const texts: Array<string | null> = [];
     const promptTokens: number[] = [];
     for (let turn = 0; turn < 3; turn++) {
-      const response = await client.chat.completions.create({ model: server.model, messages: history, seed, max_tokens: 20 });
+      const response = await client.chat.completions.create({
+        model: server.model,
+        messages: history,
+        seed,
+        max_tokens: 20,
+      });
       const message = response.choices[0]!.message;
       texts.push(message.content);
       promptTokens.push(response.usage!.prompt_tokens);
@@ -75,16 +85,44 @@ describe("an application's conversation", () => {
   });
 
   test("an assistant message as the Python SDK dumps it (every optional field null or empty) reads as its content alone", async () => {
-    const history = (assistant: Record<string, unknown>) => [{ role: "user", content: "Once upon a time" }, assistant, { role: "user", content: "Go on." }] as unknown as Message[];
-    const dumped = await complete({ seed: 3, messages: history({ role: "assistant", content: "Tim ran.", refusal: null, annotations: [], audio: null, function_call: null, tool_calls: null }) });
+    const history = (assistant: Record<string, unknown>) =>
+      [
+        { role: "user", content: "Once upon a time" },
+        assistant,
+        { role: "user", content: "Go on." },
+      ] as unknown as Message[];
+    const dumped = await complete({
+      seed: 3,
+      messages: history({
+        role: "assistant",
+        content: "Tim ran.",
+        refusal: null,
+        annotations: [],
+        audio: null,
+        function_call: null,
+        tool_calls: null,
+      }),
+    });
     const bare = await complete({ seed: 3, messages: history({ role: "assistant", content: "Tim ran." }) });
     assert.equal(dumped.choices[0]?.message.content, bare.choices[0]?.message.content);
   });
 
   test("content as text parts is the parts' text joined: the same output as the joined string", async () => {
     const parts: Message[] = [
-      { role: "system", content: [{ type: "text", text: "You are a " }, { type: "text", text: "storyteller." }] },
-      { role: "user", content: [{ type: "text", text: "Once upon" }, { type: "text", text: " a time" }] },
+      {
+        role: "system",
+        content: [
+          { type: "text", text: "You are a " },
+          { type: "text", text: "storyteller." },
+        ],
+      },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Once upon" },
+          { type: "text", text: " a time" },
+        ],
+      },
     ];
     const strings: Message[] = [
       { role: "system", content: "You are a storyteller." },
@@ -94,20 +132,50 @@ describe("an application's conversation", () => {
     const fromStrings = await complete({ seed: 8, messages: strings, max_tokens: 30 });
     assert.equal(fromParts.usage?.prompt_tokens, fromStrings.usage?.prompt_tokens);
     assert.equal(fromParts.choices[0]?.message.content, fromStrings.choices[0]?.message.content);
-    const assistantParts = await complete({ seed: 8, messages: [...strings, { role: "assistant", content: [{ type: "text", text: "Tim ran." }] }, { role: "user", content: "Go on." }] });
-    const assistantString = await complete({ seed: 8, messages: [...strings, { role: "assistant", content: "Tim ran." }, { role: "user", content: "Go on." }] });
+    const assistantParts = await complete({
+      seed: 8,
+      messages: [
+        ...strings,
+        { role: "assistant", content: [{ type: "text", text: "Tim ran." }] },
+        { role: "user", content: "Go on." },
+      ],
+    });
+    const assistantString = await complete({
+      seed: 8,
+      messages: [...strings, { role: "assistant", content: "Tim ran." }, { role: "user", content: "Go on." }],
+    });
     assert.equal(assistantParts.choices[0]?.message.content, assistantString.choices[0]?.message.content);
   });
 
   test("`name` on messages is accepted; the plain-text prompt shows no names, so the text is the same", async () => {
-    const named = await complete({ seed: 4, messages: [{ role: "system", content: "Tell a story.", name: "narrator" }, { role: "user", content: "Once upon a time", name: "lily" }] });
-    const plain = await complete({ seed: 4, messages: [{ role: "system", content: "Tell a story." }, { role: "user", content: "Once upon a time" }] });
+    const named = await complete({
+      seed: 4,
+      messages: [
+        { role: "system", content: "Tell a story.", name: "narrator" },
+        { role: "user", content: "Once upon a time", name: "lily" },
+      ],
+    });
+    const plain = await complete({
+      seed: 4,
+      messages: [
+        { role: "system", content: "Tell a story." },
+        { role: "user", content: "Once upon a time" },
+      ],
+    });
     assert.equal(named.choices[0]?.message.content, plain.choices[0]?.message.content);
   });
 
   test("output-neutral values are accepted and change nothing: empty logit_bias, no tools, tool_choice none", async () => {
     const plain = await complete({ seed: 12 });
-    const neutral = await complete({ seed: 12, logit_bias: {}, tool_choice: "none", parallel_tool_calls: false, tools: [], response_format: { type: "text" }, modalities: ["text"] });
+    const neutral = await complete({
+      seed: 12,
+      logit_bias: {},
+      tool_choice: "none",
+      parallel_tool_calls: false,
+      tools: [],
+      response_format: { type: "text" },
+      modalities: ["text"],
+    });
     assert.equal(neutral.choices[0]?.message.content, plain.choices[0]?.message.content);
   });
 });
@@ -117,14 +185,29 @@ describe("streaming as applications use it", () => {
 
   test("include_usage and include_obfuscation: usage at the end, padding on every chunk when asked, the same text", async () => {
     const plain = await complete({ ...request, model: server.model, seed: 17 });
-    const padded = await streamed({ ...request, model: server.model, seed: 17, stream: true, stream_options: { include_usage: true, include_obfuscation: true } });
+    const padded = await streamed({
+      ...request,
+      model: server.model,
+      seed: 17,
+      stream: true,
+      stream_options: { include_usage: true, include_obfuscation: true },
+    });
     assert.equal(padded.content, plain.choices[0]?.message.content);
     assert.deepEqual(padded.usage, plain.usage);
     for (const chunk of padded.chunks) {
       const obfuscation = (chunk as { obfuscation?: unknown }).obfuscation;
-      assert.ok(typeof obfuscation === "string" && obfuscation.length > 0, `chunk without obfuscation: ${JSON.stringify(chunk)}`);
+      assert.ok(
+        typeof obfuscation === "string" && obfuscation.length > 0,
+        `chunk without obfuscation: ${JSON.stringify(chunk)}`,
+      );
     }
-    const bare = await streamed({ ...request, model: server.model, seed: 17, stream: true, stream_options: { include_usage: false, include_obfuscation: false } });
+    const bare = await streamed({
+      ...request,
+      model: server.model,
+      seed: 17,
+      stream: true,
+      stream_options: { include_usage: false, include_obfuscation: false },
+    });
     assert.equal(bare.content, plain.choices[0]?.message.content);
     assert.equal(bare.usage, undefined);
     for (const chunk of bare.chunks) assert.equal((chunk as { obfuscation?: unknown }).obfuscation, undefined);
@@ -137,7 +220,10 @@ describe("streaming as applications use it", () => {
         const again = await streamed({ ...request, model: server.model, seed, ...extra, stream: true });
         assert.equal(again.content, plain.choices[0]?.message.content);
         assert.equal(again.finishReason, plain.choices[0]?.finish_reason);
-        assert.deepEqual(again.logprobTokens, (plain.choices[0]?.logprobs?.content ?? []).map((entry) => entry.token));
+        assert.deepEqual(
+          again.logprobTokens,
+          (plain.choices[0]?.logprobs?.content ?? []).map((entry) => entry.token),
+        );
       }
     }
   });
@@ -167,7 +253,10 @@ describe("logprobs and the end of a text", () => {
     assert.equal((await complete(request)).choices[0]?.message.content, choice.message.content);
     const seeded = await complete({ seed: 5, max_tokens: 1000 });
     assert.equal(seeded.choices[0]?.finish_reason, "stop");
-    assert.equal((await complete({ seed: 5, max_tokens: 1000 })).choices[0]?.message.content, seeded.choices[0]?.message.content);
+    assert.equal(
+      (await complete({ seed: 5, max_tokens: 1000 })).choices[0]?.message.content,
+      seeded.choices[0]?.message.content,
+    );
   });
 
   test("the SDK's parse() and stream() helpers, which refuse a text cut at max_tokens, accept a story that ends", async () => {
@@ -196,12 +285,49 @@ describe("what would change the output stays a 400 naming it", () => {
     await rejected(complete({ tools }), "tools");
     await rejected(complete({ tool_choice: "required" }), "tool_choice");
     await rejected(complete({ logit_bias: { "42": 5 } }), "logit_bias");
-    await rejected(complete({ response_format: { type: "json_schema", json_schema: { name: "s", schema: {} } } }), "response_format");
-    await rejected(complete({ messages: [{ role: "user", content: [{ type: "text", text: "Look:" }, { type: "image_url", image_url: { url: "data:image/png;base64,AA==" } }] }] }), "messages[0].content[1]");
-    await rejected(complete({ messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: "AA==", format: "wav" } }] }] }), "messages[0].content[0]");
+    await rejected(
+      complete({ response_format: { type: "json_schema", json_schema: { name: "s", schema: {} } } }),
+      "response_format",
+    );
+    await rejected(
+      complete({
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "Look:" },
+              { type: "image_url", image_url: { url: "data:image/png;base64,AA==" } },
+            ],
+          },
+        ],
+      }),
+      "messages[0].content[1]",
+    );
+    await rejected(
+      complete({
+        messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: "AA==", format: "wav" } }] }],
+      }),
+      "messages[0].content[0]",
+    );
     await rejected(complete({ modalities: ["text", "audio"] }), "modalities");
-    await rejected(complete({ messages: [{ role: "user", content: "Hi" }, { role: "assistant", content: null, refusal: "I can't." }] }), "messages[1].refusal");
+    await rejected(
+      complete({
+        messages: [
+          { role: "user", content: "Hi" },
+          { role: "assistant", content: null, refusal: "I can't." },
+        ],
+      }),
+      "messages[1].refusal",
+    );
     const toolCall = { id: "call_1", type: "function" as const, function: { name: "f", arguments: "{}" } };
-    await rejected(complete({ messages: [{ role: "user", content: "Hi" }, { role: "assistant", content: "ok", tool_calls: [toolCall] }] }), "messages[1].tool_calls");
+    await rejected(
+      complete({
+        messages: [
+          { role: "user", content: "Hi" },
+          { role: "assistant", content: "ok", tool_calls: [toolCall] },
+        ],
+      }),
+      "messages[1].tool_calls",
+    );
   });
 });

@@ -17,7 +17,12 @@ before(async () => {
 });
 after(() => server.close());
 
-async function expectApiError(request: Promise<unknown>, errorClass: Function & { prototype: APIError }, status: number, param: string | null) {
+async function expectApiError(
+  request: Promise<unknown>,
+  errorClass: Function & { prototype: APIError },
+  status: number,
+  param: string | null,
+) {
   const error = await request.then(
     () => assert.fail("the request should have failed"),
     (caught: unknown) => caught,
@@ -28,7 +33,12 @@ async function expectApiError(request: Promise<unknown>, errorClass: Function & 
   assert.equal(error.param ?? null, param);
   assert.equal(typeof error.type, "string");
   // The server still serves.
-  const after = await client.chat.completions.create({ model: server.model, messages: MESSAGES, seed: 1, max_tokens: 2 });
+  const after = await client.chat.completions.create({
+    model: server.model,
+    messages: MESSAGES,
+    seed: 1,
+    max_tokens: 2,
+  });
   assert.equal(after.choices.length, 1);
 }
 
@@ -38,26 +48,90 @@ function postRaw(body: Record<string, unknown>) {
 }
 
 test("out-of-range and wrongly typed parameters are 400s naming the parameter", async () => {
-  await expectApiError(client.chat.completions.create({ model: server.model, messages: MESSAGES, temperature: 2.5 }), OpenAI.BadRequestError, 400, "temperature");
-  await expectApiError(client.chat.completions.create({ model: server.model, messages: MESSAGES, top_p: 0 }), OpenAI.BadRequestError, 400, "top_p");
-  await expectApiError(client.chat.completions.create({ model: server.model, messages: MESSAGES, seed: 1.5 }), OpenAI.BadRequestError, 400, "seed");
-  await expectApiError(client.chat.completions.create({ model: server.model, messages: MESSAGES, n: 0 }), OpenAI.BadRequestError, 400, "n");
-  await expectApiError(client.chat.completions.create({ model: server.model, messages: MESSAGES, max_tokens: 0 }), OpenAI.BadRequestError, 400, "max_tokens");
-  await expectApiError(client.chat.completions.create({ model: server.model, messages: MESSAGES, max_tokens: 100000 }), OpenAI.BadRequestError, 400, "max_tokens");
+  await expectApiError(
+    client.chat.completions.create({ model: server.model, messages: MESSAGES, temperature: 2.5 }),
+    OpenAI.BadRequestError,
+    400,
+    "temperature",
+  );
+  await expectApiError(
+    client.chat.completions.create({ model: server.model, messages: MESSAGES, top_p: 0 }),
+    OpenAI.BadRequestError,
+    400,
+    "top_p",
+  );
+  await expectApiError(
+    client.chat.completions.create({ model: server.model, messages: MESSAGES, seed: 1.5 }),
+    OpenAI.BadRequestError,
+    400,
+    "seed",
+  );
+  await expectApiError(
+    client.chat.completions.create({ model: server.model, messages: MESSAGES, n: 0 }),
+    OpenAI.BadRequestError,
+    400,
+    "n",
+  );
+  await expectApiError(
+    client.chat.completions.create({ model: server.model, messages: MESSAGES, max_tokens: 0 }),
+    OpenAI.BadRequestError,
+    400,
+    "max_tokens",
+  );
+  await expectApiError(
+    client.chat.completions.create({ model: server.model, messages: MESSAGES, max_tokens: 100000 }),
+    OpenAI.BadRequestError,
+    400,
+    "max_tokens",
+  );
   await expectApiError(postRaw({ temperature: "hot" }), OpenAI.BadRequestError, 400, "temperature");
-  await expectApiError(postRaw({ messages: [{ role: "user", content: 42 }] }), OpenAI.BadRequestError, 400, "messages[0].content");
-  await expectApiError(postRaw({ messages: [{ role: "tool", content: "x" }] }), OpenAI.BadRequestError, 400, "messages[0].role");
+  await expectApiError(
+    postRaw({ messages: [{ role: "user", content: 42 }] }),
+    OpenAI.BadRequestError,
+    400,
+    "messages[0].content",
+  );
+  await expectApiError(
+    postRaw({ messages: [{ role: "tool", content: "x" }] }),
+    OpenAI.BadRequestError,
+    400,
+    "messages[0].role",
+  );
 });
 
 test("empty messages are a 400", async () => {
-  await expectApiError(client.chat.completions.create({ model: server.model, messages: [] }), OpenAI.BadRequestError, 400, "messages");
+  await expectApiError(
+    client.chat.completions.create({ model: server.model, messages: [] }),
+    OpenAI.BadRequestError,
+    400,
+    "messages",
+  );
 });
 
 test("parameters the server cannot honour are 400s naming them, never ignored", async () => {
   const tools: OpenAI.ChatCompletionTool[] = [{ type: "function", function: { name: "f", parameters: {} } }];
-  await expectApiError(client.chat.completions.create({ model: server.model, messages: MESSAGES, tools }), OpenAI.BadRequestError, 400, "tools");
-  await expectApiError(client.chat.completions.create({ model: server.model, messages: MESSAGES, response_format: { type: "json_object" } }), OpenAI.BadRequestError, 400, "response_format");
-  await expectApiError(client.chat.completions.create({ model: server.model, messages: MESSAGES, presence_penalty: 0.5 }), OpenAI.BadRequestError, 400, "presence_penalty");
+  await expectApiError(
+    client.chat.completions.create({ model: server.model, messages: MESSAGES, tools }),
+    OpenAI.BadRequestError,
+    400,
+    "tools",
+  );
+  await expectApiError(
+    client.chat.completions.create({
+      model: server.model,
+      messages: MESSAGES,
+      response_format: { type: "json_object" },
+    }),
+    OpenAI.BadRequestError,
+    400,
+    "response_format",
+  );
+  await expectApiError(
+    client.chat.completions.create({ model: server.model, messages: MESSAGES, presence_penalty: 0.5 }),
+    OpenAI.BadRequestError,
+    400,
+    "presence_penalty",
+  );
   await expectApiError(postRaw({ toString: 1 }), OpenAI.BadRequestError, 400, "toString");
 });
 
@@ -69,11 +143,20 @@ test("an unknown model is a 404 model_not_found", async () => {
 
 test("an oversized body is a 413", async () => {
   const huge = "x".repeat(2 * 1024 * 1024);
-  await expectApiError(client.chat.completions.create({ model: server.model, messages: [{ role: "user", content: huge }] }), OpenAI.APIError, 413, null);
+  await expectApiError(
+    client.chat.completions.create({ model: server.model, messages: [{ role: "user", content: huge }] }),
+    OpenAI.APIError,
+    413,
+    null,
+  );
 });
 
 test("malformed JSON is a 400 in OpenAI's error format", async () => {
-  const response = await fetch(`${server.url}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: "{ not json" });
+  const response = await fetch(`${server.url}/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{ not json",
+  });
   assert.equal(response.status, 400);
   const body = (await response.json()) as { error: { message: string; type: string; param: unknown; code: unknown } };
   assert.deepEqual(Object.keys(body.error).sort(), ["code", "message", "param", "type"]);
@@ -83,7 +166,9 @@ test("malformed JSON is a 400 in OpenAI's error format", async () => {
 
 test("a full queue is a 429 with Retry-After (maxQueue 0: no request waits for a busy worker)", async () => {
   const results = await Promise.allSettled(
-    [1, 2, 3].map((seed) => client.chat.completions.create({ model: server.model, messages: MESSAGES, seed, max_tokens: 200 })),
+    [1, 2, 3].map((seed) =>
+      client.chat.completions.create({ model: server.model, messages: MESSAGES, seed, max_tokens: 200 }),
+    ),
   );
   const rejected = results.filter((result): result is PromiseRejectedResult => result.status === "rejected");
   assert.ok(results.some((result) => result.status === "fulfilled"));

@@ -7,7 +7,12 @@ import OpenAI from "openai";
 import { LocalServer, startLocalServer } from "../src/local/start";
 
 // A long prompt: batch size only changes how the prompt is evaluated, so the effect needs many prompt tokens.
-const MESSAGES = [{ role: "user" as const, content: "Once upon a time, there was a little girl named Lily. She loved to play outside." }];
+const MESSAGES = [
+  {
+    role: "user" as const,
+    content: "Once upon a time, there was a little girl named Lily. She loved to play outside.",
+  },
+];
 const SEEDS = Array.from({ length: 20 }, (_, index) => index);
 
 let first: LocalServer;
@@ -20,14 +25,20 @@ let firstTexts: Array<string | null | undefined>;
 const VARIANT = { cpuVariant: "auto" };
 
 before(async () => {
-  [first, second, batchOne] = await Promise.all([startLocalServer(VARIANT), startLocalServer(VARIANT), startLocalServer({ ...VARIANT, batchSize: 1 })]);
+  [first, second, batchOne] = await Promise.all([
+    startLocalServer(VARIANT),
+    startLocalServer(VARIANT),
+    startLocalServer({ ...VARIANT, batchSize: 1 }),
+  ]);
 });
 after(() => Promise.all([first, second, batchOne].map((server) => server?.close())));
 
 async function seededTexts(server: LocalServer): Promise<Array<string | null | undefined>> {
   const client = new OpenAI({ apiKey: "local", baseURL: server.url, maxRetries: 0 });
   const responses = await Promise.all(
-    SEEDS.map((seed) => client.chat.completions.create({ model: server.model, messages: MESSAGES, seed, max_tokens: 40 })),
+    SEEDS.map((seed) =>
+      client.chat.completions.create({ model: server.model, messages: MESSAGES, seed, max_tokens: 40 }),
+    ),
   );
   for (const response of responses) assert.equal(response.system_fingerprint, server.fingerprint);
   return responses.map((response) => response.choices[0]?.message.content);

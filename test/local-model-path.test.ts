@@ -12,7 +12,10 @@ test("an explicit path wins, and a missing one is an error naming it", () => {
   const model = join(root, "mine.gguf");
   writeFileSync(model, "");
   assert.equal(findModelPath({ explicitPath: model, projectRoot: root }), model);
-  assert.throws(() => findModelPath({ explicitPath: join(root, "absent.gguf"), projectRoot: root }), /`.*absent\.gguf` .*does not exist/);
+  assert.throws(
+    () => findModelPath({ explicitPath: join(root, "absent.gguf"), projectRoot: root }),
+    /`.*absent\.gguf` .*does not exist/,
+  );
 });
 
 test("the embedded model committed in models/ is the default, and nothing else is searched", () => {
@@ -20,7 +23,10 @@ test("the embedded model committed in models/ is the default, and nothing else i
   const root = join(parent, "main");
   mkdirSync(join(parent, "shared", "models"), { recursive: true });
   writeFileSync(join(parent, "shared", "models", "stories260K.gguf"), "");
-  assert.throws(() => findModelPath({ explicitPath: "", projectRoot: root }), /git checkout -- models\/stories260K\.gguf/);
+  assert.throws(
+    () => findModelPath({ explicitPath: "", projectRoot: root }),
+    /git checkout -- models\/stories260K\.gguf/,
+  );
   mkdirSync(join(root, "models"), { recursive: true });
   writeFileSync(join(root, "models", "stories260K.gguf"), "");
   assert.equal(findModelPath({ explicitPath: "", projectRoot: root }), join(root, "models", "stories260K.gguf"));
@@ -30,7 +36,10 @@ test("the committed model is the real one, and a changed copy of it is refused w
   const committed = findModelPath({ explicitPath: "" });
   assert.equal(await sha256OfFile(committed), DEFAULT_MODEL_SHA256);
   assert.doesNotThrow(() => checkEmbeddedModel(committed, DEFAULT_MODEL_SHA256));
-  assert.throws(() => checkEmbeddedModel(committed, "0".repeat(64)), /damaged or changed.*git checkout -- models\/stories260K\.gguf/);
+  assert.throws(
+    () => checkEmbeddedModel(committed, "0".repeat(64)),
+    /damaged or changed.*git checkout -- models\/stories260K\.gguf/,
+  );
   // Another file may hold anything: only the embedded default is pinned.
   assert.doesNotThrow(() => checkEmbeddedModel(join(tmpdir(), "mine.gguf"), "0".repeat(64)));
 });

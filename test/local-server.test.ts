@@ -43,7 +43,10 @@ describe("local server: response shape", () => {
 
   test("GET /v1/models lists the served model, and /health answers", async () => {
     const models = await client.models.list();
-    assert.deepEqual(models.data.map((model) => model.id), [server.model]);
+    assert.deepEqual(
+      models.data.map((model) => model.id),
+      [server.model],
+    );
     const health = await fetch(server.url.replace(/\/v1$/, "/health"));
     assert.equal(health.status, 200);
     assert.equal(((await health.json()) as { system_fingerprint: string }).system_fingerprint, server.fingerprint);
@@ -51,7 +54,11 @@ describe("local server: response shape", () => {
 
   test("prompt_tokens are counted by the tokenizer: a longer prompt has more", async () => {
     const short = await complete({ seed: 1, max_tokens: 1 });
-    const long = await complete({ seed: 1, max_tokens: 1, messages: [{ role: "user", content: "Once upon a time there was a big red dog" }] });
+    const long = await complete({
+      seed: 1,
+      max_tokens: 1,
+      messages: [{ role: "user", content: "Once upon a time there was a big red dog" }],
+    });
     assert.ok(long.usage!.prompt_tokens > short.usage!.prompt_tokens);
   });
 });
@@ -59,7 +66,8 @@ describe("local server: response shape", () => {
 describe("local server: determinism", () => {
   test("the same seeded request repeated gives byte-identical text", async () => {
     const texts = [];
-    for (let run = 0; run < 3; run++) texts.push((await complete({ seed: 42, messages: OPEN_PROMPT })).choices[0]?.message.content);
+    for (let run = 0; run < 3; run++)
+      texts.push((await complete({ seed: 42, messages: OPEN_PROMPT })).choices[0]?.message.content);
     assert.equal(new Set(texts).size, 1);
   });
 
@@ -68,11 +76,16 @@ describe("local server: determinism", () => {
     const alone = [];
     for (const seed of seeds) alone.push((await complete({ seed, messages: OPEN_PROMPT })).choices[0]?.message.content);
     const together = await Promise.all([...seeds, ...seeds].map((seed) => complete({ seed, messages: OPEN_PROMPT })));
-    assert.deepEqual(together.map((response) => response.choices[0]?.message.content), [...alone, ...alone]);
+    assert.deepEqual(
+      together.map((response) => response.choices[0]?.message.content),
+      [...alone, ...alone],
+    );
   });
 
   test("different seeds give different texts", async () => {
-    const texts = await Promise.all([11, 12, 13, 14, 15].map((seed) => complete({ seed, messages: OPEN_PROMPT, max_tokens: 32 })));
+    const texts = await Promise.all(
+      [11, 12, 13, 14, 15].map((seed) => complete({ seed, messages: OPEN_PROMPT, max_tokens: 32 })),
+    );
     assert.equal(new Set(texts.map((response) => response.choices[0]?.message.content)).size, 5);
   });
 
@@ -97,7 +110,10 @@ describe("local server: parameters", () => {
   test("n returns several choices; choice 0 equals the single choice with the same seed", async () => {
     const many = await complete({ seed: 5, n: 3, messages: OPEN_PROMPT });
     const one = await complete({ seed: 5, messages: OPEN_PROMPT });
-    assert.deepEqual(many.choices.map((choice) => choice.index), [0, 1, 2]);
+    assert.deepEqual(
+      many.choices.map((choice) => choice.index),
+      [0, 1, 2],
+    );
     assert.equal(many.choices[0]?.message.content, one.choices[0]?.message.content);
     assert.ok(new Set(many.choices.map((choice) => choice.message.content)).size > 1);
     assert.ok(many.usage!.completion_tokens > one.usage!.completion_tokens);
@@ -105,7 +121,12 @@ describe("local server: parameters", () => {
 
   test("max_tokens and max_completion_tokens stop with finish_reason length at exactly that many tokens", async () => {
     for (const limit of [{ max_tokens: 6 }, { max_completion_tokens: 6 }]) {
-      const response = await client.chat.completions.create({ model: server.model, messages: PROMPT, seed: 3, ...limit });
+      const response = await client.chat.completions.create({
+        model: server.model,
+        messages: PROMPT,
+        seed: 3,
+        ...limit,
+      });
       assert.equal(response.choices[0]?.finish_reason, "length");
       assert.equal(response.usage?.completion_tokens, 6);
     }
@@ -134,7 +155,10 @@ describe("local server: parameters", () => {
       assert.ok(entry.logprob <= 0);
       assert.equal(entry.top_logprobs.length, 5);
       const values = entry.top_logprobs.map((alternative) => alternative.logprob);
-      assert.deepEqual(values, values.slice().sort((left, right) => right - left));
+      assert.deepEqual(
+        values,
+        values.slice().sort((left, right) => right - left),
+      );
       assert.equal(entry.top_logprobs[0]?.token, entry.token);
       assert.equal(entry.top_logprobs[0]?.logprob, entry.logprob);
       assert.ok(values.reduce((sum, value) => sum + Math.exp(value), 0) <= 1 + 1e-9);
@@ -143,7 +167,14 @@ describe("local server: parameters", () => {
 
   test("temperature 0 (llama.cpp argmax) and a sampled request that must pick the top token (full distribution) agree on text and logprobs", async () => {
     const greedy = await complete({ temperature: 0, logprobs: true, top_logprobs: 3, max_tokens: 16 });
-    const sampled = await complete({ temperature: 1, top_p: 1e-9, seed: 9, logprobs: true, top_logprobs: 3, max_tokens: 16 });
+    const sampled = await complete({
+      temperature: 1,
+      top_p: 1e-9,
+      seed: 9,
+      logprobs: true,
+      top_logprobs: 3,
+      max_tokens: 16,
+    });
     assert.equal(sampled.choices[0]?.message.content, greedy.choices[0]?.message.content);
     const greedyEntries = greedy.choices[0]?.logprobs?.content ?? [];
     const sampledEntries = sampled.choices[0]?.logprobs?.content ?? [];
@@ -151,8 +182,13 @@ describe("local server: parameters", () => {
     greedyEntries.forEach((entry, position) => {
       const other = sampledEntries[position];
       assert.equal(entry.token, other?.token);
-      assert.deepEqual(entry.top_logprobs.map((alternative) => alternative.token), other?.top_logprobs.map((alternative) => alternative.token));
-      entry.top_logprobs.forEach((alternative, rank) => assert.ok(Math.abs(alternative.logprob - (other?.top_logprobs[rank]?.logprob ?? Infinity)) < 1e-5));
+      assert.deepEqual(
+        entry.top_logprobs.map((alternative) => alternative.token),
+        other?.top_logprobs.map((alternative) => alternative.token),
+      );
+      entry.top_logprobs.forEach((alternative, rank) =>
+        assert.ok(Math.abs(alternative.logprob - (other?.top_logprobs[rank]?.logprob ?? Infinity)) < 1e-5),
+      );
     });
   });
 });
@@ -161,7 +197,11 @@ describe("local server: streaming", () => {
   test("chunks reassemble to the non-streamed text and carry the fingerprint", async () => {
     const request = { model: server.model, messages: OPEN_PROMPT, seed: 21, n: 2, max_tokens: 30, stop: ["."] };
     const plain = await client.chat.completions.create(request);
-    const stream = await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      ...request,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const texts = ["", ""];
     const finishReasons: Array<string | null> = [null, null];
     let usage: OpenAI.CompletionUsage | undefined | null;
@@ -174,8 +214,14 @@ describe("local server: streaming", () => {
         if (choice.finish_reason) finishReasons[choice.index] = choice.finish_reason;
       }
     }
-    assert.deepEqual(texts, plain.choices.map((choice) => choice.message.content));
-    assert.deepEqual(finishReasons, plain.choices.map((choice) => choice.finish_reason));
+    assert.deepEqual(
+      texts,
+      plain.choices.map((choice) => choice.message.content),
+    );
+    assert.deepEqual(
+      finishReasons,
+      plain.choices.map((choice) => choice.finish_reason),
+    );
     assert.deepEqual(usage, plain.usage);
   });
 });

@@ -46,13 +46,15 @@ function comparable(response: OpenAI.ChatCompletion) {
 
 test("two workers give byte-identical responses to one worker, for the same requests sent all at once", async () => {
   const sent = requests(one.model);
-  const [onOne, onTwo] = await Promise.all([one, two].map((server) => Promise.all(sent.map((request) => client(server).chat.completions.create(request)))));
-  assert.equal(one.fingerprint, two.fingerprint, "the worker count is not part of the fingerprint");
-  assert.deepEqual(
-    onTwo?.map(comparable),
-    onOne?.map(comparable),
+  const [onOne, onTwo] = await Promise.all(
+    [one, two].map((server) => Promise.all(sent.map((request) => client(server).chat.completions.create(request)))),
   );
-  assert.ok(new Set(onOne?.map((response) => response.choices[0]?.message.content)).size > 5, "the requests give different texts");
+  assert.equal(one.fingerprint, two.fingerprint, "the worker count is not part of the fingerprint");
+  assert.deepEqual(onTwo?.map(comparable), onOne?.map(comparable));
+  assert.ok(
+    new Set(onOne?.map((response) => response.choices[0]?.message.content)).size > 5,
+    "the requests give different texts",
+  );
 });
 
 test("two workers run two requests at once, and streamed chunks match one worker's", async () => {
@@ -60,16 +62,27 @@ test("two workers run two requests at once, and streamed chunks match one worker
   const stream = async (server: LocalServer, seed: number): Promise<string[]> => {
     const chunks: string[] = [];
     const events = await client(server).chat.completions.create({
-      model, messages: [{ role: "user", content: "The dog said" }], seed, temperature: 0.8, max_tokens: 80, stream: true, logprobs: true, top_logprobs: 2,
+      model,
+      messages: [{ role: "user", content: "The dog said" }],
+      seed,
+      temperature: 0.8,
+      max_tokens: 80,
+      stream: true,
+      logprobs: true,
+      top_logprobs: 2,
     });
-    for await (const chunk of events) chunks.push(JSON.stringify({ choices: chunk.choices, fingerprint: chunk.system_fingerprint }));
+    for await (const chunk of events)
+      chunks.push(JSON.stringify({ choices: chunk.choices, fingerprint: chunk.system_fingerprint }));
     return chunks;
   };
   let mostRunning = 0;
   let watching = true;
   const watcher = (async () => {
     while (watching) {
-      const health = (await (await fetch(two.url.replace(/\/v1$/, "/health"))).json()) as { running: number; workers: number };
+      const health = (await (await fetch(two.url.replace(/\/v1$/, "/health"))).json()) as {
+        running: number;
+        workers: number;
+      };
       assert.equal(health.workers, 2);
       mostRunning = Math.max(mostRunning, health.running);
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -108,7 +121,10 @@ test("the queue: up to `workers` tasks run, `maxQueue` wait in order, the next i
   releases[2]?.();
   assert.deepEqual(await Promise.all([second, third]), [2, 3]);
   assert.equal(queue.running, 0);
-  assert.throws(() => createWorkQueue({ maxQueue: 1, workers: 0 }), /Expected `workers` to be a whole number from 1 up, got 0/);
+  assert.throws(
+    () => createWorkQueue({ maxQueue: 1, workers: 0 }),
+    /Expected `workers` to be a whole number from 1 up, got 0/,
+  );
 });
 
 test("greedy without logprobs (node-llama-cpp's own loop) gives the text and usage of greedy with logprobs (one call per token)", async () => {

@@ -17,14 +17,20 @@ interface NotebookCell {
   cell_type: string;
   source: string | string[];
   execution_count?: number | null;
-  outputs?: Array<{ output_type: string; name?: string; text?: string | string[]; data?: Record<string, string | string[]> }>;
+  outputs?: Array<{
+    output_type: string;
+    name?: string;
+    text?: string | string[];
+    data?: Record<string, string | string[]>;
+  }>;
 }
 interface Notebook {
   cells: NotebookCell[];
 }
 
 const FAKE_KEY = `sk-seedlab-notebook-test-${randomBytes(12).toString("hex")}`;
-const joined = (value: string | string[] | undefined): string => (Array.isArray(value) ? value.join("") : value ?? "");
+const joined = (value: string | string[] | undefined): string =>
+  Array.isArray(value) ? value.join("") : (value ?? "");
 const readNotebook = (path: string): Notebook => JSON.parse(readFileSync(path, "utf8")) as Notebook;
 const committedNotebook = (path: string): Notebook => JSON.parse(committedFile(path).text) as Notebook;
 
@@ -44,8 +50,12 @@ before(async () => {
   });
   // Said on stderr so `npm test` is not silent while the notebooks run (they are only asserted once all are done).
   process.stderr.write(`Executing ${notebooks.length} notebooks on the tslab kernel...\n`);
-  const onResult = (result: NotebookResult): void => void process.stderr.write(`  ${basename(result.notebook)}: ${result.ok ? "ran" : "FAILED"} in ${result.seconds} s\n`);
-  for (const result of await runNotebooks({ notebooks, outputDir, env, onResult })) results.set(basename(result.notebook), result);
+  const onResult = (result: NotebookResult): void =>
+    void process.stderr.write(
+      `  ${basename(result.notebook)}: ${result.ok ? "ran" : "FAILED"} in ${result.seconds} s\n`,
+    );
+  for (const result of await runNotebooks({ notebooks, outputDir, env, onResult }))
+    results.set(basename(result.notebook), result);
 });
 after(() => rmSync(outputDir, { recursive: true, force: true }));
 
@@ -53,13 +63,17 @@ after(() => rmSync(outputDir, { recursive: true, force: true }));
 function htmlOutputs(name: string): string[] {
   const result = results.get(name);
   assert.ok(result, `${name} was executed`);
-  return readNotebook(result.executed).cells.flatMap((cell) => (cell.outputs ?? []).map((output) => joined(output.data?.["text/html"])).filter((html) => html !== ""));
+  return readNotebook(result.executed).cells.flatMap((cell) =>
+    (cell.outputs ?? []).map((output) => joined(output.data?.["text/html"])).filter((html) => html !== ""),
+  );
 }
 
 /** The HTML outputs whose caption starts with `prefix`, and their captions. */
 function tablesCaptioned(name: string, prefix: string): Array<{ html: string; caption: string }> {
   return htmlOutputs(name)
-    .flatMap((html) => [...html.matchAll(/<table class="seedlab-table[^"]*"[\s\S]*?<\/table>/g)].map((match) => match[0]))
+    .flatMap((html) =>
+      [...html.matchAll(/<table class="seedlab-table[^"]*"[\s\S]*?<\/table>/g)].map((match) => match[0]),
+    )
     .map((html) => ({ html, caption: /<caption[^>]*>([\s\S]*?)<\/caption>/.exec(html)?.[1] ?? "" }))
     .filter((table) => table.caption.startsWith(prefix));
 }
@@ -82,7 +96,8 @@ test("the committed notebooks carry no outputs and no execution counts, and open
 
 test("every notebook runs through Jupyter on the tslab kernel without a failing cell", () => {
   assert.equal(results.size, listNotebooks().length);
-  for (const [name, result] of results) assert.ok(result.ok, `${name}: cell ${result.failedCell} failed: ${result.message}`);
+  for (const [name, result] of results)
+    assert.ok(result.ok, `${name}: cell ${result.failedCell} failed: ${result.message}`);
 });
 
 test("the fake API key appears nowhere in the executed notebooks or their HTML exports; the settings say it is set", () => {
@@ -102,13 +117,18 @@ test("notebook 01: the guide's tables, unseeded outputs vary with inline diffs, 
   const name = "01-reproducible-outputs.ipynb";
   const single = htmlOutputs(name).filter((html) => html.includes("seedlab-run"));
   assert.equal(single.length, 1, "step 2 shows one response as the guide's table");
-  for (const column of ["Response", "System fingerprint", "Prompt tokens", "Completion tokens"]) assert.ok(single[0]?.includes(`>${column}</th>`), column);
+  for (const column of ["Response", "System fingerprint", "Prompt tokens", "Completion tokens"])
+    assert.ok(single[0]?.includes(`>${column}</th>`), column);
 
   const [unseeded] = tablesCaptioned(name, "no seed, temperature 0.7 — ");
   assert.ok(unseeded, "the unseeded batch table");
   const distinct = Number(/(\d+) distinct outputs/.exec(unseeded.caption)?.[1] ?? 1);
   assert.ok(distinct > 1, `unseeded batch: ${unseeded.caption}`);
-  assert.match(unseeded.html, /<(ins|del) class="seedlab-(added|removed)"/, "the unseeded table shows word diffs inline");
+  assert.match(
+    unseeded.html,
+    /<(ins|del) class="seedlab-(added|removed)"/,
+    "the unseeded table shows word diffs inline",
+  );
 
   const [seeded] = tablesCaptioned(name, "seed 123, temperature 0 — ");
   assert.ok(seeded, "the seeded batch table");
@@ -118,14 +138,24 @@ test("notebook 01: the guide's tables, unseeded outputs vary with inline diffs, 
   assert.equal(checks.length, 2, "step 5 verifies the seeded batch, then the unseeded one");
   assert.equal(checks[0]?.caption, "Verification: 3/3 checks pass");
   for (const check of ["content", "fingerprint", "parameters"]) {
-    assert.match(checks[0]?.html ?? "", new RegExp(`✔ pass</span></td><td[^>]*>${check}</td>`), `seeded ${check} check passes`);
+    assert.match(
+      checks[0]?.html ?? "",
+      new RegExp(`✔ pass</span></td><td[^>]*>${check}</td>`),
+      `seeded ${check} check passes`,
+    );
   }
   assert.match(checks[1]?.html ?? "", /✘ fail<\/span><\/td><td[^>]*>content<\/td>/, "the unseeded content check fails");
-  assert.match(checks[1]?.html ?? "", /✔ pass<\/span><\/td><td[^>]*>parameters<\/td>/, "the unseeded parameters are identical");
-
-  const neighbour = htmlOutputs(name).join("\n").match(
-    /Compare with your neighbour:<\/b> seed 123 at temperature 0 → text <code>[0-9a-f]{6}<\/code> · seed 1 at temperature 0\.7 → text <code>[0-9a-f]{6}<\/code> · fingerprint <code>(fp_[0-9a-f]{12})<\/code>/,
+  assert.match(
+    checks[1]?.html ?? "",
+    /✔ pass<\/span><\/td><td[^>]*>parameters<\/td>/,
+    "the unseeded parameters are identical",
   );
+
+  const neighbour = htmlOutputs(name)
+    .join("\n")
+    .match(
+      /Compare with your neighbour:<\/b> seed 123 at temperature 0 → text <code>[0-9a-f]{6}<\/code> · seed 1 at temperature 0\.7 → text <code>[0-9a-f]{6}<\/code> · fingerprint <code>(fp_[0-9a-f]{12})<\/code>/,
+    );
   assert.ok(neighbour, "step 5 ends with the line to compare with a neighbour");
   assert.ok(seeded.html.includes(neighbour[1]!), "the neighbour line names the seeded batch's fingerprint");
 });
@@ -134,8 +164,11 @@ test("notebook 02: changing one parameter changes the seeded output; another fin
   const name = "02-considerations.ipynb";
   const variantTable = tablesCaptioned(name, "").find((table) => table.html.includes("seedlab-variants"));
   assert.ok(variantTable, "the variants table");
-  const verdicts = [...variantTable.html.matchAll(/<tr[^>]*><td[^>]*>([^<]*)<\/td><td[^>]*>([^<]*)<\/td>/g)].map((match) => [match[1], match[2]]);
-  const verdictOf = (label: string): string | undefined => verdicts.find(([rowLabel]) => rowLabel?.startsWith(label))?.[1];
+  const verdicts = [...variantTable.html.matchAll(/<tr[^>]*><td[^>]*>([^<]*)<\/td><td[^>]*>([^<]*)<\/td>/g)].map(
+    (match) => [match[1], match[2]],
+  );
+  const verdictOf = (label: string): string | undefined =>
+    verdicts.find(([rowLabel]) => rowLabel?.startsWith(label))?.[1];
   assert.equal(verdictOf("the baseline again"), "identical", "the control repeats the baseline");
   for (const label of ["max_tokens", "top_p", "temperature", "seed", "prompt"]) {
     assert.match(verdictOf(label) ?? "", /^differs/, `changing ${label} changes the output`);
@@ -158,9 +191,15 @@ test("notebook 03: the report (seeded TARr 1, unseeded below 1), the heatmap, di
   const html = htmlOutputs(name).join("\n");
   const reports = tablesCaptioned(name, "TARr@");
   const seededReport = /^TARr@5 = (\d+)\/(\d+) /.exec(reports[0]?.caption ?? "");
-  assert.ok(seededReport && seededReport[1] === seededReport[2], `the seeded suite is fully reproduced: ${reports[0]?.caption}`);
+  assert.ok(
+    seededReport && seededReport[1] === seededReport[2],
+    `the seeded suite is fully reproduced: ${reports[0]?.caption}`,
+  );
   const unseededReport = /^TARr@5 = (\d+)\/(\d+) /.exec(reports[1]?.caption ?? "");
-  assert.ok(unseededReport && Number(unseededReport[1]) < Number(unseededReport[2]), `the unseeded suite is not: ${reports[1]?.caption}`);
+  assert.ok(
+    unseededReport && Number(unseededReport[1]) < Number(unseededReport[2]),
+    `the unseeded suite is not: ${reports[1]?.caption}`,
+  );
   assert.match(reports[0]?.html ?? "", /seedlab-report/);
 
   assert.match(html, /<svg class="seedlab-heatmap"[^>]*>[\s\S]*<\/svg>/, "the similarity heatmap is inline SVG");
@@ -173,8 +212,12 @@ test("notebook 03: the report (seeded TARr 1, unseeded below 1), the heatmap, di
 
   const result = results.get(name);
   assert.ok(result);
-  const markdownOutputs = readNotebook(result.executed).cells.flatMap((cell) => (cell.outputs ?? []).map((output) => joined(output.data?.["text/markdown"])));
-  const flips = markdownOutputs.map((text) => /^(\d+) of (\d+) seeds give another text on CPU variant /.exec(text)).find((match) => match !== null);
+  const markdownOutputs = readNotebook(result.executed).cells.flatMap((cell) =>
+    (cell.outputs ?? []).map((output) => joined(output.data?.["text/markdown"])),
+  );
+  const flips = markdownOutputs
+    .map((text) => /^(\d+) of (\d+) seeds give another text on CPU variant /.exec(text))
+    .find((match) => match !== null);
   assert.ok(flips && Number(flips[1]) > 0, "another fingerprint changes some seeded texts");
 
   const [saved] = tablesCaptioned(name, "saved → again: ");
@@ -184,7 +227,8 @@ test("notebook 03: the report (seeded TARr 1, unseeded below 1), the heatmap, di
 
 // A cell that sends a batch or starts a server can take more than 2 s: it must show a live display
 // (what is running, n of N) before anything else, updated in place, and end it marked done.
-const LONG_CELL = /\bawait (openBackend\w*|runBatch|runRequests|runSuite|runSweep|runVariants|runOnTwoConfigurations)\(/;
+const LONG_CELL =
+  /\bawait (openBackend\w*|runBatch|runRequests|runSuite|runSweep|runVariants|runOnTwoConfigurations)\(/;
 
 test("every long cell shows a live progress display first, updated in place, before its result", () => {
   let long = 0;
@@ -196,9 +240,15 @@ test("every long cell shows a live progress display first, updated in place, bef
       long += 1;
       const where = `${name} cell ${timing.index} (${joined(cell.source).split("\n")[0]})`;
       const kinds = timing.outputs.map(([, kind]) => kind);
-      assert.equal(kinds[0], "display:live", `${where}: its first output is a display later updated in place, got ${kinds.join(", ")}`);
+      assert.equal(
+        kinds[0],
+        "display:live",
+        `${where}: its first output is a display later updated in place, got ${kinds.join(", ")}`,
+      );
       assert.ok(kinds.indexOf("update") > 0, `${where}: the progress display is updated`);
-      const progress = (cell.outputs ?? []).map((output) => joined(output.data?.["text/html"])).find((html) => html.includes("seedlab-progress"));
+      const progress = (cell.outputs ?? [])
+        .map((output) => joined(output.data?.["text/html"]))
+        .find((html) => html.includes("seedlab-progress"));
       assert.ok(progress, `${where}: the progress display stays in the output`);
       assert.match(progress, /data-state="done"/, `${where}: the progress display ends done: ${progress}`);
     }
@@ -209,10 +259,16 @@ test("every long cell shows a live progress display first, updated in place, bef
 test("each Set-up cell says the local model is starting, then how long it took", () => {
   for (const [name, result] of results) {
     const cells = readNotebook(result.executed).cells;
-    const setUp = cells.find((cell) => cell.cell_type === "code" && /openBackendWithProgress\(/.test(joined(cell.source)));
+    const setUp = cells.find(
+      (cell) => cell.cell_type === "code" && /openBackendWithProgress\(/.test(joined(cell.source)),
+    );
     assert.ok(setUp, `${name} has a Set-up cell`);
     const html = (setUp.outputs ?? []).map((output) => joined(output.data?.["text/html"])).join("\n");
-    assert.match(html, /Local model stories260K started in \d+\.\d s · http:\/\/127\.0\.0\.1:\d+\/v1/, `${name}: ${html.slice(0, 300)}`);
+    assert.match(
+      html,
+      /Local model stories260K started in \d+\.\d s · http:\/\/127\.0\.0\.1:\d+\/v1/,
+      `${name}: ${html.slice(0, 300)}`,
+    );
     const first = result.timing.cells.find((timing) => timing.index === cells.indexOf(setUp));
     assert.equal(first?.outputs[0]?.[1], "display:live", `${name}: "starting" shows first, then is replaced`);
   }

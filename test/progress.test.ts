@@ -8,7 +8,15 @@ import type { BatchProgress, ChatRun } from "../src/core/types";
 
 function recorder() {
   const shown: string[] = [];
-  return { shown, display: { html: (html: string) => void shown.push(html) }, text: (index = -1) => (shown.at(index) ?? "").replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim() };
+  return {
+    shown,
+    display: { html: (html: string) => void shown.push(html) },
+    text: (index = -1) =>
+      (shown.at(index) ?? "")
+        .replace(/<[^>]+>/g, " ")
+        .replace(/\s+/g, " ")
+        .trim(),
+  };
 }
 
 function clock() {
@@ -16,7 +24,12 @@ function clock() {
   return { now: () => ms, advance: (seconds: number) => void (ms += seconds * 1000) };
 }
 
-const progressOf = (finished: number, total: number, failed = 0): BatchProgress => ({ finished, total, failed, run: {} as ChatRun });
+const progressOf = (finished: number, total: number, failed = 0): BatchProgress => ({
+  finished,
+  total,
+  failed,
+  run: {} as ChatRun,
+});
 
 test("one step: shown at once as running, n of N as runs finish, done with the time when the last run finished", () => {
   const { shown, display, text } = recorder();
@@ -41,8 +54,15 @@ test("one step: shown at once as running, n of N as runs finish, done with the t
 test("steps: each is numbered, the running one marked, the finished ones timed; run() marks a failure and rethrows", async () => {
   const { display, text } = recorder();
   const time = clock();
-  const steps = showProgress(display, ["Start a server with batch size 1", "20 seeds on batch size 512", "20 seeds on batch size 1"], { now: time.now });
-  assert.match(text(), /▶ Step 1 of 3: Start a server with batch size 1 … · Step 2 of 3: 20 seeds on batch size 512 · Step 3 of 3/);
+  const steps = showProgress(
+    display,
+    ["Start a server with batch size 1", "20 seeds on batch size 512", "20 seeds on batch size 1"],
+    { now: time.now },
+  );
+  assert.match(
+    text(),
+    /▶ Step 1 of 3: Start a server with batch size 1 … · Step 2 of 3: 20 seeds on batch size 512 · Step 3 of 3/,
+  );
   let resolve: (value: number) => void = () => {};
   const running = steps.run(0, new Promise<number>((settle) => (resolve = settle)));
   time.advance(0.8);
@@ -51,7 +71,11 @@ test("steps: each is numbered, the running one marked, the finished ones timed; 
   assert.match(text(), /✔ Step 1 of 3: Start a server with batch size 1 · 0\.8 s/);
   steps.step(1);
   steps.onBatch(progressOf(20, 20));
-  assert.match(text(), /▶ Step 2 of 3: 20 seeds on batch size 512 ■+ 20\/20 finished/, "a batch that is not the last step does not end the display");
+  assert.match(
+    text(),
+    /▶ Step 2 of 3: 20 seeds on batch size 512 ■+ 20\/20 finished/,
+    "a batch that is not the last step does not end the display",
+  );
   assert.doesNotMatch(text(), /Done in/);
   await assert.rejects(steps.run(2, Promise.reject(new Error("the <server> stopped"))), /the <server> stopped/);
   assert.match(text(), /✘ Step 3 of 3: 20 seeds on batch size 1 · 0\.0 s · the &lt;server&gt; stopped/);
@@ -59,13 +83,22 @@ test("steps: each is numbered, the running one marked, the finished ones timed; 
 });
 
 test("bad input is refused with the fix", () => {
-  assert.throws(() => showProgress({} as never, "x"), /Expected `display` to have an html\(text\) method, got object\. Pass tslab\.newDisplay\(\)\./);
-  assert.throws(() => showProgress(recorder().display, []), /Expected `steps` to be a label or a non-empty list of labels, got \[\]/);
+  assert.throws(
+    () => showProgress({} as never, "x"),
+    /Expected `display` to have an html\(text\) method, got object\. Pass tslab\.newDisplay\(\)\./,
+  );
+  assert.throws(
+    () => showProgress(recorder().display, []),
+    /Expected `steps` to be a label or a non-empty list of labels, got \[\]/,
+  );
 });
 
 test("openBackendWithProgress: another backend is named at once, with how long opening took", async () => {
   const { shown, display, text } = recorder();
-  const settings = loadSettings({ env: { OPENAI_BASE_URL: "http://127.0.0.1:9/v1", SEEDLAB_MODEL: "m" }, envFile: "/nonexistent/.env" });
+  const settings = loadSettings({
+    env: { OPENAI_BASE_URL: "http://127.0.0.1:9/v1", SEEDLAB_MODEL: "m" },
+    envFile: "/nonexistent/.env",
+  });
   const backend = await openBackendWithProgress(settings, display);
   assert.equal(backend.kind, "compatible");
   assert.ok(backend.startSeconds >= 0);

@@ -18,9 +18,14 @@ let fileCount = 0;
 const newFile = (): string => path.join(folder, `case-${++fileCount}`, "runs.jsonl");
 
 /** A server that answers "reply <request number>" after `delayMs` (per request number), and a 500 at once for the numbers in `failing`. */
-function replyServer({ delayMs = () => 0, failing = [] }: { delayMs?: (number: number) => number; failing?: number[] } = {}): Promise<FaultServer> {
+function replyServer({
+  delayMs = () => 0,
+  failing = [],
+}: { delayMs?: (number: number) => number; failing?: number[] } = {}): Promise<FaultServer> {
   return startFaultServer(({ number }) =>
-    failing.includes(number) ? { status: 500, body: { error: { message: `injected failure ${number}` } } } : { delayMs: delayMs(number), body: completion(`reply ${number}`) },
+    failing.includes(number)
+      ? { status: 500, body: { error: { message: `injected failure ${number}` } } }
+      : { delayMs: delayMs(number), body: completion(`reply ${number}`) },
   );
 }
 
@@ -39,8 +44,16 @@ test("writeRuns / readRuns round trip: one JSON line per run, folder created, no
 
 test("the last line of an index wins and runs come back sorted by index", () => {
   const file = newFile();
-  for (const run of [makeRun(2, "two"), makeRun(0, "zero"), makeRun(1, RATE_LIMITED), makeRun(1, "one, retried")]) appendRun(file, run);
-  assert.deepEqual(readRuns(file).map((run) => [run.index, run.content]), [[0, "zero"], [1, "one, retried"], [2, "two"]]);
+  for (const run of [makeRun(2, "two"), makeRun(0, "zero"), makeRun(1, RATE_LIMITED), makeRun(1, "one, retried")])
+    appendRun(file, run);
+  assert.deepEqual(
+    readRuns(file).map((run) => [run.index, run.content]),
+    [
+      [0, "zero"],
+      [1, "one, retried"],
+      [2, "two"],
+    ],
+  );
 });
 
 test("an unfinished last line (interrupted write) is ignored, and the next append does not glue onto it", () => {
@@ -48,9 +61,15 @@ test("an unfinished last line (interrupted write) is ignored, and the next appen
   writeRuns(file, makeRuns(["a", "b"]));
   const partial = JSON.stringify(makeRun(2, "c")).slice(0, 40);
   fs.appendFileSync(file, partial);
-  assert.deepEqual(readRuns(file).map((run) => run.index), [0, 1]);
+  assert.deepEqual(
+    readRuns(file).map((run) => run.index),
+    [0, 1],
+  );
   appendRun(file, makeRun(2, "c"));
-  assert.deepEqual(readRuns(file).map((run) => run.content), ["a", "b", "c"]);
+  assert.deepEqual(
+    readRuns(file).map((run) => run.content),
+    ["a", "b", "c"],
+  );
   assert.ok(!fs.readFileSync(file, "utf8").includes(partial + "{"));
 });
 
@@ -60,22 +79,36 @@ test("a bad line is an error naming the file, the line and what to do", () => {
   const good = JSON.stringify(makeRun(0, "a"));
   const cases: Array<{ text: string; line: number; problem: RegExp }> = [
     { text: `${good}\n{ not json\n${good}\n`, line: 2, problem: /is not JSON/ },
-    { text: `${good}\n${JSON.stringify({ ...makeRun(1, "b"), index: "1" })}\n`, line: 2, problem: /is not a saved run: `index` should be an integer from 0, got "1"/ },
-    { text: `${JSON.stringify({ ...makeRun(0, "a"), parameters: null })}\n`, line: 1, problem: /`parameters` should be the request body/ },
+    {
+      text: `${good}\n${JSON.stringify({ ...makeRun(1, "b"), index: "1" })}\n`,
+      line: 2,
+      problem: /is not a saved run: `index` should be an integer from 0, got "1"/,
+    },
+    {
+      text: `${JSON.stringify({ ...makeRun(0, "a"), parameters: null })}\n`,
+      line: 1,
+      problem: /`parameters` should be the request body/,
+    },
     // A finished (newline-terminated) last line is not an interrupted write: it is checked like the others.
     { text: `${good}\n{"index": 1,\n`, line: 2, problem: /is not JSON/ },
   ];
   for (const { text, line, problem } of cases) {
     fs.writeFileSync(file, text);
-    assert.throws(() => readRuns(file), (error: unknown) => {
-      assert.ok(error instanceof SavedRunsError, String(error));
-      assert.equal(error.line, line);
-      assert.equal(error.path, file);
-      assert.ok(error.message.startsWith(`Line ${line} of ${file} `), error.message);
-      assert.match(error.message, problem);
-      assert.match(error.message, /Every line of a saved-runs file is one ChatRun as JSON .*: check that this is such a file; if it is, fix or delete that line\.$/);
-      return true;
-    });
+    assert.throws(
+      () => readRuns(file),
+      (error: unknown) => {
+        assert.ok(error instanceof SavedRunsError, String(error));
+        assert.equal(error.line, line);
+        assert.equal(error.path, file);
+        assert.ok(error.message.startsWith(`Line ${line} of ${file} `), error.message);
+        assert.match(error.message, problem);
+        assert.match(
+          error.message,
+          /Every line of a saved-runs file is one ChatRun as JSON .*: check that this is such a file; if it is, fix or delete that line\.$/,
+        );
+        return true;
+      },
+    );
   }
 });
 
@@ -86,12 +119,19 @@ test("runSavedBatch saves every run as it finishes, then rewrites the file with 
     const client = createClient({ baseURL: server.url, maxRetries: 0 });
     const linesSeen: number[] = [];
     const batch = await runSavedBatch({
-      client, request: SAVED_REQUEST, runs: 4, concurrency: 1, path: file,
+      client,
+      request: SAVED_REQUEST,
+      runs: 4,
+      concurrency: 1,
+      path: file,
       onProgress: () => linesSeen.push(fs.readFileSync(file, "utf8").split("\n").length - 1),
     });
     assert.deepEqual(linesSeen, [1, 2, 3, 4], "each run is on disk before progress is reported");
     assert.equal(batch.resumed, 0);
-    assert.deepEqual(batch.runs.map((run) => run.error?.status ?? run.content), ["reply 1", 500, "reply 3", "reply 4"]);
+    assert.deepEqual(
+      batch.runs.map((run) => run.error?.status ?? run.content),
+      ["reply 1", 500, "reply 3", "reply 4"],
+    );
     assert.deepEqual(readRuns(file), batch.runs);
   } finally {
     await server.close();
@@ -107,24 +147,56 @@ test("resume after an abort: finished runs are kept and not sent again, failed a
     const controller = new AbortController();
     // Abort once 4 runs have finished: the run in flight is cut off (APIUserAbortError), the rest never start.
     const first = await runSavedBatch({
-      client, request: SAVED_REQUEST, runs: 8, concurrency: 2, path: file, signal: controller.signal,
+      client,
+      request: SAVED_REQUEST,
+      runs: 8,
+      concurrency: 2,
+      path: file,
+      signal: controller.signal,
       onProgress: ({ finished }) => finished === 4 && controller.abort(),
     });
     const firstRequests = server.requests.length;
     const kept = first.runs.filter((run) => run.error === null);
-    assert.deepEqual(new Set(first.runs.map((run) => run.error?.type ?? "ok")), new Set(["ok", "InternalServerError", "APIUserAbortError", "AbortError"]));
+    assert.deepEqual(
+      new Set(first.runs.map((run) => run.error?.type ?? "ok")),
+      new Set(["ok", "InternalServerError", "APIUserAbortError", "AbortError"]),
+    );
     assert.equal(kept.length, 3, "request 1 failed, three succeeded before the abort");
     assert.deepEqual(readRuns(file), first.runs, "the interrupted batch is saved, failures included");
 
     const progress: BatchProgress[] = [];
-    const resumed = await runSavedBatch({ client, request: SAVED_REQUEST, runs: 8, concurrency: 2, path: file, onProgress: (event) => progress.push(event) });
+    const resumed = await runSavedBatch({
+      client,
+      request: SAVED_REQUEST,
+      runs: 8,
+      concurrency: 2,
+      path: file,
+      onProgress: (event) => progress.push(event),
+    });
     assert.equal(resumed.resumed, 3);
     assert.equal(server.requests.length - firstRequests, 5, "only the 5 runs without a success are sent again");
-    assert.deepEqual(resumed.runs.map((run) => run.index), [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(
+      resumed.runs.map((run) => run.index),
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    );
     assert.ok(resumed.runs.every((run) => run.error === null));
-    for (const run of kept) assert.deepEqual(resumed.runs[run.index], run, `run ${run.index} is the saved one, not a new request`);
-    assert.equal(new Set(resumed.runs.map((run) => run.content)).size, 8, "every reply is a different request's: nothing sent twice");
-    assert.deepEqual(progress.map((event) => [event.finished, event.total]), [[4, 8], [5, 8], [6, 8], [7, 8], [8, 8]]);
+    for (const run of kept)
+      assert.deepEqual(resumed.runs[run.index], run, `run ${run.index} is the saved one, not a new request`);
+    assert.equal(
+      new Set(resumed.runs.map((run) => run.content)).size,
+      8,
+      "every reply is a different request's: nothing sent twice",
+    );
+    assert.deepEqual(
+      progress.map((event) => [event.finished, event.total]),
+      [
+        [4, 8],
+        [5, 8],
+        [6, 8],
+        [7, 8],
+        [8, 8],
+      ],
+    );
     assert.equal(fs.readFileSync(file, "utf8").trimEnd().split("\n").length, 8, "compact: one line per index");
 
     const again = await runSavedBatch({ client, request: SAVED_REQUEST, runs: 8, path: file });
@@ -163,7 +235,10 @@ test("resume after the process running the batch is killed (SIGKILL)", async () 
     assert.equal(server.requests.length - sentBeforeKill, 8 - saved.length);
     assert.deepEqual(resumed.runs.slice(0, saved.length), saved);
     assert.ok(resumed.runs.every((run) => run.error === null));
-    assert.deepEqual(readRuns(file).map((run) => run.index), [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(
+      readRuns(file).map((run) => run.index),
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    );
   } finally {
     child.kill("SIGKILL");
     await server.close();
@@ -181,8 +256,16 @@ test("a file holding a different request is an error naming both hashes; nothing
     await assert.rejects(runSavedBatch({ client, request: other, runs: 2, path: file }), (error: unknown) => {
       assert.ok(error instanceof SavedRunsError);
       const savedHash = first.runs[0]?.parametersHash ?? "";
-      assert.match(error.message, new RegExp(`holds runs of a different request \\(parametersHash ${savedHash}; this request's is [0-9a-f]{16}\\)`));
-      assert.match(error.message, /Save this request to another file \(the `path` option; `--save FILE` on the command line\), or delete .*runs\.jsonl to start over/);
+      assert.match(
+        error.message,
+        new RegExp(
+          `holds runs of a different request \\(parametersHash ${savedHash}; this request's is [0-9a-f]{16}\\)`,
+        ),
+      );
+      assert.match(
+        error.message,
+        /Save this request to another file \(the `path` option; `--save FILE` on the command line\), or delete .*runs\.jsonl to start over/,
+      );
       return true;
     });
     assert.equal(server.requests.length, before);
@@ -196,12 +279,21 @@ test("bad `path` or `indexes` are rejected before anything is sent", async () =>
   const server = await replyServer();
   try {
     const client = createClient({ baseURL: server.url, maxRetries: 0 });
-    await assert.rejects(runSavedBatch({ client, request: SAVED_REQUEST, path: "" }), /Expected `path` to be a file path, got ""/);
-    await assert.rejects(runBatch({ client, request: SAVED_REQUEST, runs: 3, indexes: [0, 3] }), /Expected `indexes\[1\]` to be a run index from 0 to 2 not listed before, got 3/);
+    await assert.rejects(
+      runSavedBatch({ client, request: SAVED_REQUEST, path: "" }),
+      /Expected `path` to be a file path, got ""/,
+    );
+    await assert.rejects(
+      runBatch({ client, request: SAVED_REQUEST, runs: 3, indexes: [0, 3] }),
+      /Expected `indexes\[1\]` to be a run index from 0 to 2 not listed before, got 3/,
+    );
     await assert.rejects(runBatch({ client, request: SAVED_REQUEST, runs: 3, indexes: [1, 1] }), /`indexes\[1\]`/);
     assert.equal(server.requests.length, 0);
     const some = await runBatch({ client, request: SAVED_REQUEST, runs: 5, indexes: [3, 1] });
-    assert.deepEqual(some.runs.map((run: ChatRun) => run.index), [3, 1]);
+    assert.deepEqual(
+      some.runs.map((run: ChatRun) => run.index),
+      [3, 1],
+    );
     assert.equal(some.label, "seed 123, temperature 0");
   } finally {
     await server.close();

@@ -24,7 +24,12 @@ test("openBackend starts the local model with the served id", () => {
 });
 
 test("seed 123 at temperature 0: 5/5 identical, one fingerprint, same parameters hash, seed read from x-seedlab-seed", async () => {
-  const batch = await runBatch({ client: backend.client, request: { model: backend.model, ...prompt, seed: 123, temperature: 0 }, runs: 5, concurrency: 5 });
+  const batch = await runBatch({
+    client: backend.client,
+    request: { model: backend.model, ...prompt, seed: 123, temperature: 0 },
+    runs: 5,
+    concurrency: 5,
+  });
   const comparison = compareRuns(batch.runs);
   assert.equal(comparison.failed, 0);
   assert.equal(comparison.mostCommonShare, 1, renderVerdict(comparison));
@@ -34,7 +39,10 @@ test("seed 123 at temperature 0: 5/5 identical, one fingerprint, same parameters
   assert.notEqual(comparison.fingerprints[0]?.fingerprint, null);
   assert.equal(comparison.parametersIdentical, true);
   assert.equal(new Set(batch.runs.map((run) => run.parametersHash)).size, 1);
-  assert.deepEqual(batch.runs.map((run) => run.seedUsed), [123, 123, 123, 123, 123]);
+  assert.deepEqual(
+    batch.runs.map((run) => run.seedUsed),
+    [123, 123, 123, 123, 123],
+  );
   assert.equal(renderVerdict(comparison), "5/5 identical · 1 fingerprint · parameters identical");
 
   // A single seeded request later reproduces the batch's output.
@@ -48,13 +56,24 @@ test("without a seed at temperature 0.7: the backend reports a fresh seed per ru
   const batch = await runBatch({ client: backend.client, request: { model: backend.model, ...prompt }, runs: 5 });
   const comparison = compareRuns(batch.runs);
   assert.equal(comparison.failed, 0);
-  assert.ok(batch.runs.every((run) => Number.isSafeInteger(run.seedUsed)), "every run reports the seed it used");
+  assert.ok(
+    batch.runs.every((run) => Number.isSafeInteger(run.seedUsed)),
+    "every run reports the seed it used",
+  );
   assert.equal(new Set(batch.runs.map((run) => run.seedUsed)).size, 5);
   assert.ok(comparison.distinctOutputs.length > 1, renderVerdict(comparison));
-  assert.equal(comparison.parametersIdentical, true, "same parameters, different outputs: the seed was the only difference");
+  assert.equal(
+    comparison.parametersIdentical,
+    true,
+    "same parameters, different outputs: the seed was the only difference",
+  );
 
   // Replaying one run with the seed the server reported reproduces it exactly.
   const replayed = batch.runs[2];
-  const replay = await getChatResponse(backend.client, { model: backend.model, ...prompt, seed: replayed?.seedUsed ?? 0 });
+  const replay = await getChatResponse(backend.client, {
+    model: backend.model,
+    ...prompt,
+    seed: replayed?.seedUsed ?? 0,
+  });
   assert.equal(replay.content, replayed?.content);
 });

@@ -16,7 +16,9 @@ import { findPython } from "../scripts/find-jupyter.mjs";
 
 const KERNEL_EXEC = join(PROJECT_ROOT, "test", "support", "kernel-exec.py");
 // The Python that talks to the kernels (Jupyter's own client library), found as everywhere else: no fixed path.
-const PYTHON = findPython(["jupyter_client", "jupyter_core"]) ?? assert.fail("No Python with jupyter_client found (set SEEDLAB_PYTHON).");
+const PYTHON =
+  findPython(["jupyter_client", "jupyter_core"]) ??
+  assert.fail("No Python with jupyter_client found (set SEEDLAB_PYTHON).");
 
 interface Session {
   npm: ChildProcess;
@@ -52,7 +54,12 @@ function userEnv(port: number): NodeJS.ProcessEnv {
   return env;
 }
 
-async function waitFor<T>(what: string, check: () => T | null | undefined | false, timeoutMs: number, output: () => string): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  check: () => T | null | undefined | false,
+  timeoutMs: number,
+  output: () => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();
@@ -64,7 +71,12 @@ async function waitFor<T>(what: string, check: () => T | null | undefined | fals
 
 /** Starts `npm start` in its own process group, as a terminal runs a foreground command. */
 async function startNpm(port: number): Promise<Session> {
-  const npm = spawn("npm", ["start"], { cwd: PROJECT_ROOT, env: userEnv(port), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const npm = spawn("npm", ["start"], {
+    cwd: PROJECT_ROOT,
+    env: userEnv(port),
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let text = "";
   npm.stdout?.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
   npm.stderr?.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
@@ -72,7 +84,8 @@ async function startNpm(port: number): Promise<Session> {
   const match = await waitFor(
     "the URL",
     () => {
-      if (/already serving/.test(text)) throw new Error(`An npm start already serves this folder: stop it to run this test.\n${text}`);
+      if (/already serving/.test(text))
+        throw new Error(`An npm start already serves this folder: stop it to run this test.\n${text}`);
       return /open (http:\/\/127\.0\.0\.1:(\d+))\/tree\?token=([0-9a-f]+)/.exec(text);
     },
     120000,
@@ -93,14 +106,27 @@ async function api<T>(session: Session, method: string, path: string, body?: unk
 
 /** Opens a notebook as the browser does (a session with a new tslab kernel); returns the kernel id. */
 async function openNotebook(session: Session, path: string): Promise<string> {
-  const created = await api<{ kernel: { id: string } }>(session, "POST", "/api/sessions", { path, type: "notebook", name: "", kernel: { name: "seedlab" } });
+  const created = await api<{ kernel: { id: string } }>(session, "POST", "/api/sessions", {
+    path,
+    type: "notebook",
+    name: "",
+    kernel: { name: "seedlab" },
+  });
   return created.kernel.id;
 }
 
-const runtimeDir = execFileSync(PYTHON.command, [...PYTHON.args, "-c", "from jupyter_core.paths import jupyter_runtime_dir; print(jupyter_runtime_dir())"], { encoding: "utf8" }).trim();
+const runtimeDir = execFileSync(
+  PYTHON.command,
+  [...PYTHON.args, "-c", "from jupyter_core.paths import jupyter_runtime_dir; print(jupyter_runtime_dir())"],
+  { encoding: "utf8" },
+).trim();
 
 function runCell(kernelId: string, code: string): CellResult {
-  const result = spawnSync(PYTHON.command, [...PYTHON.args, KERNEL_EXEC, join(runtimeDir, `kernel-${kernelId}.json`), "180"], { input: code, encoding: "utf8", env: { ...process.env, PYTHONWARNINGS: "ignore" } });
+  const result = spawnSync(
+    PYTHON.command,
+    [...PYTHON.args, KERNEL_EXEC, join(runtimeDir, `kernel-${kernelId}.json`), "180"],
+    { input: code, encoding: "utf8", env: { ...process.env, PYTHONWARNINGS: "ignore" } },
+  );
   assert.equal(result.status, 0, result.stderr);
   return JSON.parse(result.stdout) as CellResult;
 }
@@ -122,7 +148,9 @@ function processes(): ProcessRow[] {
 }
 
 function kernelPid(kernelId: string): number {
-  const row = processes().find((process) => process.args.includes(`kernel-${kernelId}.json`) && process.args.includes("launch-kernel.js"));
+  const row = processes().find(
+    (process) => process.args.includes(`kernel-${kernelId}.json`) && process.args.includes("launch-kernel.js"),
+  );
   assert.ok(row, `the process of kernel ${kernelId}`);
   return row.pid;
 }
@@ -144,7 +172,9 @@ function alive(pid: number): boolean {
 
 /** Notebook 01's Set-up cell, as committed. */
 function setupCell(): string {
-  const notebook = JSON.parse(readFileSync(join(PROJECT_ROOT, "notebooks", "01-reproducible-outputs.ipynb"), "utf8")) as { cells: Array<{ cell_type: string; source: string | string[] }> };
+  const notebook = JSON.parse(
+    readFileSync(join(PROJECT_ROOT, "notebooks", "01-reproducible-outputs.ipynb"), "utf8"),
+  ) as { cells: Array<{ cell_type: string; source: string | string[] }> };
   const cell = notebook.cells.find((candidate) => candidate.cell_type === "code");
   assert.ok(cell);
   const source = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
@@ -158,8 +188,11 @@ function assertCellOk(result: CellResult, what: string): void {
 
 /** Ends whatever a failed test left running: npm's group, then Jupyter (its own group), then `pids`. */
 async function cleanUp(session: Session, pids: number[]): Promise<void> {
-  const jupyter = processes().filter((row) => row.args.includes(`--NotebookApp.token=${session.token}`)).map((row) => row.pid);
-  if (session.npm.exitCode === null && session.npm.signalCode === null) process.kill(-(session.npm.pid as number), "SIGKILL");
+  const jupyter = processes()
+    .filter((row) => row.args.includes(`--NotebookApp.token=${session.token}`))
+    .map((row) => row.pid);
+  if (session.npm.exitCode === null && session.npm.signalCode === null)
+    process.kill(-(session.npm.pid as number), "SIGKILL");
   for (const pid of jupyter) process.kill(pid, "SIGTERM");
   const deadline = Date.now() + 15000;
   while (Date.now() < deadline && [...jupyter, ...pids].some(alive)) await sleep(200);
@@ -193,14 +226,23 @@ test("Ctrl+C on npm start with three notebooks holding the local model: no kerne
   const pids: number[] = [];
   try {
     await t.test("a second npm start for the same folder names the running one and its URL", () => {
-      const second = spawnSync("npm", ["start"], { cwd: PROJECT_ROOT, env: userEnv(port + 1), encoding: "utf8", timeout: 60000 });
+      const second = spawnSync("npm", ["start"], {
+        cwd: PROJECT_ROOT,
+        env: userEnv(port + 1),
+        encoding: "utf8",
+        timeout: 60000,
+      });
       assert.equal(second.status, 0, second.stderr);
       assert.match(second.stdout, /already serving .*notebooks \(npm start, pid \d+\)/);
       assert.ok(second.stdout.includes(`open ${session.url}`), second.stdout);
       assert.doesNotMatch(second.stdout + second.stderr, /Jupyter is serving|Serving notebooks/);
     });
 
-    const notebooks = ["01-reproducible-outputs.ipynb", "02-considerations.ipynb", "03-measuring-reproducibility.ipynb"];
+    const notebooks = [
+      "01-reproducible-outputs.ipynb",
+      "02-considerations.ipynb",
+      "03-measuring-reproducibility.ipynb",
+    ];
     const kernels: string[] = [];
     for (const notebook of notebooks) kernels.push(await openNotebook(session, notebook));
     const setup = setupCell();
@@ -214,7 +256,10 @@ test("Ctrl+C on npm start with three notebooks holding the local model: no kerne
     });
 
     await t.test("a batch after backend.close() fails at once, saying to run the Set-up cell again", () => {
-      const result = runCell(first, 'await backend.close();\nawait runBatch({ client: backend.client, request: { model: backend.model, user: "Once upon a time", max_tokens: 5 }, runs: 5 });');
+      const result = runCell(
+        first,
+        'await backend.close();\nawait runBatch({ client: backend.client, request: { model: backend.model, user: "Once upon a time", max_tokens: 5 }, runs: 5 });',
+      );
       assert.equal(result.status, "error");
       const shown = result.stderr + result.error;
       assert.match(shown, /Run the Set-up cell again/);
@@ -229,7 +274,10 @@ test("Ctrl+C on npm start with three notebooks holding the local model: no kerne
       await api(session, "POST", `/api/kernels/${second}/interrupt`);
       await sleep(1000);
       assert.ok(alive(server), "the model server survived the interrupt");
-      const result = runCell(second, 'const again = await getChatResponse(backend.client, { model: backend.model, user: "Once upon a time", seed: 1, temperature: 0, max_tokens: 5 });\nconsole.log(`answered: ${again.content !== null}`);');
+      const result = runCell(
+        second,
+        'const again = await getChatResponse(backend.client, { model: backend.model, user: "Once upon a time", seed: 1, temperature: 0, max_tokens: 5 });\nconsole.log(`answered: ${again.content !== null}`);',
+      );
       assertCellOk(result, "a request after the interrupt");
       assert.match(result.stdout, /answered: true/);
     });

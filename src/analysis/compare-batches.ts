@@ -80,7 +80,13 @@ export function compareBatches(before: Batch | readonly ChatRun[], after: Batch 
     const common = { index: run.index, sameParameters: run.parametersHash === other.parametersHash };
     if (isSucceeded(run) && isSucceeded(other)) {
       const outcome = run.content === other.content ? "same" : "changed";
-      pairs.push({ ...common, outcome, before: run, after: other, similarity: wordSimilarity(run.content, other.content) });
+      pairs.push({
+        ...common,
+        outcome,
+        before: run,
+        after: other,
+        similarity: wordSimilarity(run.content, other.content),
+      });
     } else {
       pairs.push({ ...common, outcome: "failed", before: run, after: other, similarity: null });
     }

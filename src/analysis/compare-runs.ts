@@ -106,9 +106,11 @@ export function compareRuns(runs: readonly ChatRun[]): Comparison {
   const texts = succeededRuns.map((run) => run.content);
   const matrix = texts.map((a, i) => texts.map((b, j) => (i === j ? 1 : wordSimilarity(a, b))));
   const pairs: number[] = [];
-  matrix.forEach((row, i) => row.forEach((value, j) => {
-    if (j > i) pairs.push(value);
-  }));
+  matrix.forEach((row, i) =>
+    row.forEach((value, j) => {
+      if (j > i) pairs.push(value);
+    }),
+  );
 
   const mostCommonCount = distinctOutputs[0]?.count ?? 0;
   const differingParameters = findDifferingParameters(runs);
@@ -150,7 +152,9 @@ function findDifferingParameters(runs: readonly ChatRun[]): string[] {
   for (const run of runs) for (const key of Object.keys(run.parameters)) keys.add(key);
   const differing: string[] = [];
   for (const key of keys) {
-    const values = new Set(runs.map((run) => (key in run.parameters ? canonicalJson(run.parameters[key]) : "(absent)")));
+    const values = new Set(
+      runs.map((run) => (key in run.parameters ? canonicalJson(run.parameters[key]) : "(absent)")),
+    );
     if (values.size > 1) differing.push(key);
   }
   return differing.sort();

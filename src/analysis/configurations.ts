@@ -82,7 +82,9 @@ export async function runOnTwoConfigurations({
     throw invalidParameter("requests", "a non-empty array of requests", requests, fix);
   }
   const repeated = requests.flatMap((request) => Array.from({ length: runs }, () => request));
-  const secondSettings = Object.entries(second).map(([name, value]) => `${name} ${String(value)}`).join(", ");
+  const secondSettings = Object.entries(second)
+    .map(([name, value]) => `${name} ${String(value)}`)
+    .join(", ");
   const steps = [
     `${repeated.length} requests on ${labels[0]}`,
     `Start a second local server (${secondSettings || "same settings"})`,
@@ -95,15 +97,28 @@ export async function runOnTwoConfigurations({
   };
   const concurrency = settings.concurrency;
   // The second server starts while the first configuration answers: its start-up overlaps the requests.
-  const starting = startLocalServer({ modelPath: settings.modelPath ?? undefined, cpuVariant: settings.cpuVariant, ...second });
+  const starting = startLocalServer({
+    modelPath: settings.modelPath ?? undefined,
+    cpuVariant: settings.cpuVariant,
+    ...second,
+  });
   starting.catch(() => {}); // awaited below; until then a failed start must not count as unhandled
   let first: Batch;
   try {
     onProgress(0);
-    first = await runRequests({ client: backend.client, requests: repeated, concurrency, label: labels[0], onProgress: (progress) => onProgress(0, progress) });
+    first = await runRequests({
+      client: backend.client,
+      requests: repeated,
+      concurrency,
+      label: labels[0],
+      onProgress: (progress) => onProgress(0, progress),
+    });
     onProgress(1);
   } catch (error) {
-    await starting.then((server) => server.close(), () => {});
+    await starting.then(
+      (server) => server.close(),
+      () => {},
+    );
     throw error;
   }
   const server = await starting;
@@ -111,7 +126,13 @@ export async function runOnTwoConfigurations({
   try {
     const client = createClient({ ...settings, baseURL: server.url });
     onProgress(2);
-    secondBatch = await runRequests({ client, requests: repeated, concurrency, label: labels[1], onProgress: (progress) => onProgress(2, progress) });
+    secondBatch = await runRequests({
+      client,
+      requests: repeated,
+      concurrency,
+      label: labels[1],
+      onProgress: (progress) => onProgress(2, progress),
+    });
   } finally {
     await server.close();
   }

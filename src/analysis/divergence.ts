@@ -91,11 +91,21 @@ export interface DivergenceOptions {
  * @returns The divergence, or null when both texts are equal.
  * @throws {InvalidParameterError} When either run failed, or `unit` is `token` and a run has no usable logprobs.
  */
-export function findDivergence({ reference, run, unit = "auto", contextCharacters = 40 }: DivergenceOptions): Divergence | null {
+export function findDivergence({
+  reference,
+  run,
+  unit = "auto",
+  contextCharacters = 40,
+}: DivergenceOptions): Divergence | null {
   if (!isSucceededRun(reference)) throw notSucceeded("reference", reference);
   if (!isSucceededRun(run)) throw notSucceeded("run", run);
   if (unit !== "auto" && unit !== "token" && unit !== "character") {
-    throw invalidParameter("unit", '"auto", "token" or "character"', unit, 'Use "auto" to count tokens when logprobs allow it.');
+    throw invalidParameter(
+      "unit",
+      '"auto", "token" or "character"',
+      unit,
+      'Use "auto" to count tokens when logprobs allow it.',
+    );
   }
   if (!Number.isSafeInteger(contextCharacters) || contextCharacters < 0) {
     throw invalidParameter("contextCharacters", "an integer from 0 and up", contextCharacters, "Use e.g. 40.");
@@ -108,7 +118,12 @@ export function findDivergence({ reference, run, unit = "auto", contextCharacter
     const culprit = hasSpellingTokens(reference) ? run : reference;
     const problem = culprit.logprobs === null ? "has none" : "has tokens that do not spell its text";
     const fix = 'Request logprobs: true, or use unit "character".';
-    throw invalidParameter("unit", '"token" only for runs with logprobs', new ShownAs(`"token", but run ${culprit.index} ${problem}`), fix);
+    throw invalidParameter(
+      "unit",
+      '"token" only for runs with logprobs',
+      new ShownAs(`"token", but run ${culprit.index} ${problem}`),
+      fix,
+    );
   }
   const useTokens = unit === "token" || (unit === "auto" && tokensUsable);
 
@@ -119,7 +134,11 @@ export function findDivergence({ reference, run, unit = "auto", contextCharacter
     const runTokens = run.logprobs as TokenLogprob[];
     position = 0;
     characterOffset = 0;
-    while (position < referenceTokens.length && position < runTokens.length && (referenceTokens[position] as TokenLogprob).token === (runTokens[position] as TokenLogprob).token) {
+    while (
+      position < referenceTokens.length &&
+      position < runTokens.length &&
+      (referenceTokens[position] as TokenLogprob).token === (runTokens[position] as TokenLogprob).token
+    ) {
       characterOffset += (referenceTokens[position] as TokenLogprob).token.length;
       position += 1;
     }
@@ -136,8 +155,8 @@ export function findDivergence({ reference, run, unit = "auto", contextCharacter
     before: referenceText.slice(Math.max(0, characterOffset - contextCharacters), characterOffset),
     referenceAfter: referenceText.slice(characterOffset, characterOffset + contextCharacters),
     runAfter: runText.slice(characterOffset, characterOffset + contextCharacters),
-    referenceToken: useTokens ? reference.logprobs?.[position]?.token ?? null : null,
-    runToken: useTokens ? run.logprobs?.[position]?.token ?? null : null,
+    referenceToken: useTokens ? (reference.logprobs?.[position]?.token ?? null) : null,
+    runToken: useTokens ? (run.logprobs?.[position]?.token ?? null) : null,
     referenceTokenProbability: useTokens ? probabilityAt(reference, position) : null,
     runTokenProbability: useTokens ? probabilityAt(run, position) : null,
     referenceAlternatives: alternativesAt(reference, position, useTokens),
@@ -163,7 +182,12 @@ export interface BatchDivergenceOptions {
  * @returns The divergences, identical and failed runs, sorted positions and their summary.
  * @throws {InvalidParameterError} When `referenceIndex` names no successful run, or `unit` is `token` and a run lacks logprobs.
  */
-export function findBatchDivergences({ batch, referenceIndex, unit = "auto", contextCharacters = 40 }: BatchDivergenceOptions): BatchDivergence {
+export function findBatchDivergences({
+  batch,
+  referenceIndex,
+  unit = "auto",
+  contextCharacters = 40,
+}: BatchDivergenceOptions): BatchDivergence {
   const runs = runsOf(batch);
   const succeeded = runs.filter(isSucceeded);
   const failedIndexes = runs.filter((run) => !isSucceeded(run)).map((run) => run.index);
@@ -172,11 +196,25 @@ export function findBatchDivergences({ batch, referenceIndex, unit = "auto", con
   else {
     reference = succeeded.find((run) => run.index === referenceIndex);
     if (reference === undefined) {
-      throw invalidParameter("referenceIndex", `the index of a successful run (${succeeded.map((run) => run.index).join(", ") || "none"})`, referenceIndex, "Leave it out to use the first successful run.");
+      throw invalidParameter(
+        "referenceIndex",
+        `the index of a successful run (${succeeded.map((run) => run.index).join(", ") || "none"})`,
+        referenceIndex,
+        "Leave it out to use the first successful run.",
+      );
     }
   }
   if (reference === undefined) {
-    return { referenceIndex: null, unit: unit === "token" ? "token" : "character", unitReason: unit === "token" ? null : "no run succeeded", identicalIndexes: [], failedIndexes, divergences: [], positions: [], positionSummary: null };
+    return {
+      referenceIndex: null,
+      unit: unit === "token" ? "token" : "character",
+      unitReason: unit === "token" ? null : "no run succeeded",
+      identicalIndexes: [],
+      failedIndexes,
+      divergences: [],
+      positions: [],
+      positionSummary: null,
+    };
   }
   const differing = succeeded.filter((run) => run.content !== reference.content);
   const compared = [reference, ...differing];
@@ -185,9 +223,12 @@ export function findBatchDivergences({ batch, referenceIndex, unit = "auto", con
   let unitReason: string | null = null;
   if (batchUnit === "character") {
     if (unit === "character") unitReason = "characters requested";
-    else if (withoutTokens !== undefined) unitReason = `run ${withoutTokens.index} ${withoutTokens.logprobs === null ? "has no logprobs" : "has tokens that do not spell its text"}`;
+    else if (withoutTokens !== undefined)
+      unitReason = `run ${withoutTokens.index} ${withoutTokens.logprobs === null ? "has no logprobs" : "has tokens that do not spell its text"}`;
   }
-  const divergences = differing.map((run) => findDivergence({ reference, run, unit: batchUnit, contextCharacters }) as Divergence);
+  const divergences = differing.map(
+    (run) => findDivergence({ reference, run, unit: batchUnit, contextCharacters }) as Divergence,
+  );
   const positions = divergences.map((divergence) => divergence.position).sort((a, b) => a - b);
   return {
     referenceIndex: reference.index,
@@ -197,7 +238,14 @@ export function findBatchDivergences({ batch, referenceIndex, unit = "auto", con
     failedIndexes,
     divergences,
     positions,
-    positionSummary: positions.length === 0 ? null : { minimum: positions[0] as number, median: median(positions), maximum: positions[positions.length - 1] as number },
+    positionSummary:
+      positions.length === 0
+        ? null
+        : {
+            minimum: positions[0] as number,
+            median: median(positions),
+            maximum: positions[positions.length - 1] as number,
+          },
   };
 }
 
@@ -236,7 +284,12 @@ export interface MarginOptions {
  */
 export function computeMargins({ run, fragileBelow = 0.1 }: MarginOptions): TokenMargin[] {
   if (typeof run !== "object" || run === null || run.error !== null || run.logprobs === null) {
-    throw invalidParameter("run", "a successful run with logprobs", new ShownAs(describeRun(run)), "Send the request with logprobs: true and top_logprobs: 5.");
+    throw invalidParameter(
+      "run",
+      "a successful run with logprobs",
+      new ShownAs(describeRun(run)),
+      "Send the request with logprobs: true and top_logprobs: 5.",
+    );
   }
   if (typeof fragileBelow !== "number" || !(fragileBelow > 0 && fragileBelow <= 1)) {
     throw invalidParameter("fragileBelow", "a probability above 0 and at most 1", fragileBelow, "Use e.g. 0.1.");
@@ -244,7 +297,8 @@ export function computeMargins({ run, fragileBelow = 0.1 }: MarginOptions): Toke
   return run.logprobs.map((entry, position) => {
     const ranked = [...entry.topLogprobs].sort((a, b) => b.logprob - a.logprob);
     const top = ranked[0] === undefined ? null : { token: ranked[0].token, probability: Math.exp(ranked[0].logprob) };
-    const runnerUp = ranked[1] === undefined ? null : { token: ranked[1].token, probability: Math.exp(ranked[1].logprob) };
+    const runnerUp =
+      ranked[1] === undefined ? null : { token: ranked[1].token, probability: Math.exp(ranked[1].logprob) };
     const margin = top === null || runnerUp === null ? null : top.probability - runnerUp.probability;
     return {
       position,
@@ -261,7 +315,9 @@ export function computeMargins({ run, fragileBelow = 0.1 }: MarginOptions): Toke
 
 /** True when the run has logprobs whose tokens, joined, are exactly its text. */
 function hasSpellingTokens(run: ChatRun): boolean {
-  return run.logprobs !== null && run.content !== null && run.logprobs.map((entry) => entry.token).join("") === run.content;
+  return (
+    run.logprobs !== null && run.content !== null && run.logprobs.map((entry) => entry.token).join("") === run.content
+  );
 }
 
 function probabilityAt(run: ChatRun, position: number): number | null {
@@ -275,7 +331,12 @@ function alternativesAt(run: ChatRun, position: number, useTokens: boolean): Alt
   if (entry === undefined || entry.topLogprobs.length === 0) return null;
   return [...entry.topLogprobs]
     .sort((a, b) => b.logprob - a.logprob)
-    .map((alternative) => ({ token: alternative.token, logprob: alternative.logprob, probability: Math.exp(alternative.logprob), chosen: alternative.token === entry.token }));
+    .map((alternative) => ({
+      token: alternative.token,
+      logprob: alternative.logprob,
+      probability: Math.exp(alternative.logprob),
+      chosen: alternative.token === entry.token,
+    }));
 }
 
 function commonPrefixLength(a: string, b: string): number {
@@ -288,7 +349,9 @@ function commonPrefixLength(a: string, b: string): number {
 
 function median(sorted: readonly number[]): number {
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /** A run passed in from any caller (tslab cells are not type-checked strictly): an object that succeeded. */
@@ -297,7 +360,12 @@ function isSucceededRun(run: unknown): run is SucceededRun {
 }
 
 function notSucceeded(name: string, run: unknown): InvalidParameterError {
-  return invalidParameter(name, "a successful run", new ShownAs(describeRun(run)), "Compare only runs without `error`.");
+  return invalidParameter(
+    name,
+    "a successful run",
+    new ShownAs(describeRun(run)),
+    "Compare only runs without `error`.",
+  );
 }
 
 function describeRun(run: unknown): string {

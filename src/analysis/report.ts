@@ -93,7 +93,14 @@ export interface SuiteOptions {
  * @returns One batch per prompt, in suite order, labelled with the prompt's label; failed runs carry `error`.
  * @throws {InvalidParameterError} For an empty or malformed `prompts`, a bad request, `runs` or `concurrency`, before any request.
  */
-export async function runSuite({ client, prompts, runs = DEFAULT_RUNS, concurrency = DEFAULT_CONCURRENCY, onProgress, signal }: SuiteOptions): Promise<Batch[]> {
+export async function runSuite({
+  client,
+  prompts,
+  runs = DEFAULT_RUNS,
+  concurrency = DEFAULT_CONCURRENCY,
+  onProgress,
+  signal,
+}: SuiteOptions): Promise<Batch[]> {
   validatePrompts(prompts);
   validateBatchOptions({ runs, concurrency });
   prompts.forEach((prompt) => buildChatParameters(prompt.request));
@@ -102,12 +109,24 @@ export async function runSuite({ client, prompts, runs = DEFAULT_RUNS, concurren
   let failedBefore = 0;
   const batches: Batch[] = [];
   for (const [position, prompt] of prompts.entries()) {
-    const options: Parameters<typeof runBatch>[0] = { client, request: prompt.request, runs, concurrency, label: promptLabel(prompt, position) };
+    const options: Parameters<typeof runBatch>[0] = {
+      client,
+      request: prompt.request,
+      runs,
+      concurrency,
+      label: promptLabel(prompt, position),
+    };
     if (signal !== undefined) options.signal = signal;
     if (onProgress !== undefined) {
       const offsetFinished = finishedBefore;
       const offsetFailed = failedBefore;
-      options.onProgress = (progress) => onProgress({ finished: offsetFinished + progress.finished, failed: offsetFailed + progress.failed, total, run: progress.run });
+      options.onProgress = (progress) =>
+        onProgress({
+          finished: offsetFinished + progress.finished,
+          failed: offsetFailed + progress.failed,
+          total,
+          run: progress.run,
+        });
     }
     const batch = await runBatch(options);
     finishedBefore += batch.runs.length;
@@ -125,11 +144,21 @@ export async function runSuite({ client, prompts, runs = DEFAULT_RUNS, concurren
  */
 export function buildReport({ batches }: { batches: readonly Batch[] }): ReproducibilityReport {
   if (!Array.isArray(batches) || batches.length === 0) {
-    throw invalidParameter("batches", "a non-empty array of batches (one per prompt)", batches, "Pass the result of runSuite(...).");
+    throw invalidParameter(
+      "batches",
+      "a non-empty array of batches (one per prompt)",
+      batches,
+      "Pass the result of runSuite(...).",
+    );
   }
   batches.forEach((batch, position) => {
     if (typeof batch !== "object" || batch === null || !Array.isArray(batch.runs) || batch.runs.length === 0) {
-      throw invalidParameter(`batches[${position}]`, "a batch with at least one run", batch, "Leave out prompts that were not run.");
+      throw invalidParameter(
+        `batches[${position}]`,
+        "a batch with at least one run",
+        batch,
+        "Leave out prompts that were not run.",
+      );
     }
   });
   const prompts = batches.map((batch) => reportPrompt(batch.label, batch.runs));
@@ -144,22 +173,29 @@ export function buildReport({ batches }: { batches: readonly Batch[] }): Reprodu
     totalRuns: prompts.reduce((sum, prompt) => sum + prompt.total, 0),
     differsWithinFingerprint: prompts.some((prompt) => prompt.differsWithinFingerprint),
     differsBetweenFingerprints: prompts.some((prompt) => prompt.differsBetweenFingerprints),
-    promptsWithDifferingParameters: prompts.filter((prompt) => !prompt.parametersIdentical).map((prompt) => prompt.label),
+    promptsWithDifferingParameters: prompts
+      .filter((prompt) => !prompt.parametersIdentical)
+      .map((prompt) => prompt.label),
   };
 }
 
 function reportPrompt(label: string, runs: readonly ChatRun[]): PromptReport {
   const comparison = compareRuns(runs);
   const textOf = new Map(runs.filter(isSucceeded).map((run) => [run.index, run.content] as const));
-  const textsOf = (group: FingerprintGroup): Set<string | undefined> => new Set(group.runIndexes.map((index) => textOf.get(index)));
-  const fingerprints: FingerprintOutputs[] = comparison.fingerprints.map((group) => ({ ...group, distinctOutputs: textsOf(group).size }));
+  const textsOf = (group: FingerprintGroup): Set<string | undefined> =>
+    new Set(group.runIndexes.map((index) => textOf.get(index)));
+  const fingerprints: FingerprintOutputs[] = comparison.fingerprints.map((group) => ({
+    ...group,
+    distinctOutputs: textsOf(group).size,
+  }));
   // Between fingerprints: some run of one group and some run of another disagree.
   let differsBetweenFingerprints = false;
   for (const [position, group] of fingerprints.entries()) {
     const texts = textsOf(group);
     for (const other of fingerprints.slice(position + 1)) {
       const otherTexts = textsOf(other);
-      if (texts.size > 1 || otherTexts.size > 1 || [...texts][0] !== [...otherTexts][0]) differsBetweenFingerprints = true;
+      if (texts.size > 1 || otherTexts.size > 1 || [...texts][0] !== [...otherTexts][0])
+        differsBetweenFingerprints = true;
     }
   }
   return {
@@ -178,16 +214,32 @@ function promptLabel(prompt: SuitePrompt, position: number): string {
 
 function validatePrompts(prompts: unknown): asserts prompts is SuitePrompt[] {
   if (!Array.isArray(prompts) || prompts.length === 0) {
-    throw invalidParameter("prompts", "a non-empty array of { label?, request }", prompts, "Pass e.g. [{ label: \"Mars\", request: { model, user: \"...\" } }].");
+    throw invalidParameter(
+      "prompts",
+      "a non-empty array of { label?, request }",
+      prompts,
+      'Pass e.g. [{ label: "Mars", request: { model, user: "..." } }].',
+    );
   }
   prompts.forEach((prompt: unknown, position) => {
-    const request = typeof prompt === "object" && prompt !== null ? (prompt as { request?: unknown }).request : undefined;
+    const request =
+      typeof prompt === "object" && prompt !== null ? (prompt as { request?: unknown }).request : undefined;
     if (typeof request !== "object" || request === null) {
-      throw invalidParameter(`prompts[${position}].request`, "a request object", request, "Write each prompt as { label, request: { model, user, ... } }.");
+      throw invalidParameter(
+        `prompts[${position}].request`,
+        "a request object",
+        request,
+        "Write each prompt as { label, request: { model, user, ... } }.",
+      );
     }
     const label = (prompt as { label?: unknown }).label;
     if (label !== undefined && typeof label !== "string") {
-      throw invalidParameter(`prompts[${position}].label`, "a string", label, "Use a short name such as \"Mars news\", or leave it out.");
+      throw invalidParameter(
+        `prompts[${position}].label`,
+        "a string",
+        label,
+        'Use a short name such as "Mars news", or leave it out.',
+      );
     }
   });
 }

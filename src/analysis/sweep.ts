@@ -74,12 +74,37 @@ export interface Sweep {
  * @returns The batch of `seeds.length × temperatures.length` runs; pass it to {@link summarizeSweep}.
  * @throws {InvalidParameterError} For empty, repeated or invalid seeds or temperatures, or a bad request, before any request.
  */
-export async function runSweep({ client, request, seeds, temperatures, concurrency = DEFAULT_CONCURRENCY, onProgress, signal }: SweepOptions): Promise<Batch> {
-  validateList(seeds, "seeds", (value) => typeof value === "number" && Number.isSafeInteger(value), "whole numbers", "Use e.g. [1, 2, 3, 4].");
-  validateList(temperatures, "temperatures", (value) => typeof value === "number" && value >= 0 && value <= 2, "numbers from 0 to 2", "Use e.g. [0, 0.7, 1.2].");
+export async function runSweep({
+  client,
+  request,
+  seeds,
+  temperatures,
+  concurrency = DEFAULT_CONCURRENCY,
+  onProgress,
+  signal,
+}: SweepOptions): Promise<Batch> {
+  validateList(
+    seeds,
+    "seeds",
+    (value) => typeof value === "number" && Number.isSafeInteger(value),
+    "whole numbers",
+    "Use e.g. [1, 2, 3, 4].",
+  );
+  validateList(
+    temperatures,
+    "temperatures",
+    (value) => typeof value === "number" && value >= 0 && value <= 2,
+    "numbers from 0 to 2",
+    "Use e.g. [0, 0.7, 1.2].",
+  );
   const requests: ChatRequest[] = [];
   for (const temperature of temperatures) for (const seed of seeds) requests.push({ ...request, seed, temperature });
-  const options: Parameters<typeof runRequests>[0] = { client, requests, concurrency, label: `${seeds.length} seeds × ${temperatures.length} temperatures` };
+  const options: Parameters<typeof runRequests>[0] = {
+    client,
+    requests,
+    concurrency,
+    label: `${seeds.length} seeds × ${temperatures.length} temperatures`,
+  };
   if (onProgress !== undefined) options.onProgress = onProgress;
   if (signal !== undefined) options.signal = signal;
   return runRequests(options);
@@ -95,7 +120,12 @@ export async function runSweep({ client, request, seeds, temperatures, concurren
 export function summarizeSweep({ batch }: { batch: Batch | readonly ChatRun[] }): Sweep {
   const runs = runsOf(batch);
   if (runs.length === 0) {
-    throw invalidParameter("batch", "a batch of at least one run", new ShownAs("none"), "Pass the result of runSweep(...).");
+    throw invalidParameter(
+      "batch",
+      "a batch of at least one run",
+      new ShownAs("none"),
+      "Pass the result of runSweep(...).",
+    );
   }
   const cellsByKey = new Map<string, ChatRun>();
   for (const run of runs) {
@@ -108,7 +138,10 @@ export function summarizeSweep({ batch }: { batch: Batch | readonly ChatRun[] })
     }
     const key = `${temperature}|${seed}`;
     if (cellsByKey.has(key)) {
-      throw new InvalidParameterError("batch", `Expected one run per seed and temperature, but seed ${seed} at temperature ${temperature} appears twice (runs ${cellsByKey.get(key)?.index} and ${run.index}). Summarise repeated runs with buildReport instead.`);
+      throw new InvalidParameterError(
+        "batch",
+        `Expected one run per seed and temperature, but seed ${seed} at temperature ${temperature} appears twice (runs ${cellsByKey.get(key)?.index} and ${run.index}). Summarise repeated runs with buildReport instead.`,
+      );
     }
     cellsByKey.set(key, run);
   }
@@ -143,7 +176,13 @@ export function summarizeSweep({ batch }: { batch: Batch | readonly ChatRun[] })
   return { seeds, temperatures, outputs, rows };
 }
 
-function validateList(values: unknown, parameter: string, valid: (value: unknown) => boolean, kind: string, fix: string): void {
+function validateList(
+  values: unknown,
+  parameter: string,
+  valid: (value: unknown) => boolean,
+  kind: string,
+  fix: string,
+): void {
   if (!Array.isArray(values) || values.length === 0) {
     throw invalidParameter(parameter, `a non-empty array of ${kind}`, values, fix);
   }

@@ -58,7 +58,10 @@ export async function runVariants({
   concurrency?: number;
   onProgress?: (progress: BatchProgress) => void;
 }): Promise<VariantsResult> {
-  const requests: ChatRequest[] = [baseline, ...variants.map((variant) => ({ ...baseline, ...variant.change }) as ChatRequest)];
+  const requests: ChatRequest[] = [
+    baseline,
+    ...variants.map((variant) => ({ ...baseline, ...variant.change }) as ChatRequest),
+  ];
   const batch = await runRequests({ client, requests, concurrency, label: "baseline and variants", onProgress });
   const [baselineRun, ...variantRuns] = batch.runs;
   if (baselineRun === undefined) throw new SeedlabError("runRequests returned no run for the baseline.");

@@ -34,7 +34,12 @@ export function verifyReproducibility(batch: Batch | readonly ChatRun[]): Check[
 
   const distinct = comparison.distinctOutputs.length;
   if (comparison.succeeded === 0) {
-    checks.push({ name: "content", status: "fail", summary: `none of the ${total} requests succeeded`, meaning: "Nothing to compare: see the errors in the batch table." });
+    checks.push({
+      name: "content",
+      status: "fail",
+      summary: `none of the ${total} requests succeeded`,
+      meaning: "Nothing to compare: see the errors in the batch table.",
+    });
   } else if (distinct === 1 && comparison.failed === 0) {
     checks.push({
       name: "content",
@@ -47,7 +52,8 @@ export function verifyReproducibility(batch: Batch | readonly ChatRun[]): Check[
       name: "content",
       status: "fail",
       summary: `the ${comparison.succeeded} responses that arrived are the same text, but ${comparison.failed} of ${total} requests failed`,
-      meaning: "A failed request did not reproduce anything: see its error in the batch table, then run the batch again.",
+      meaning:
+        "A failed request did not reproduce anything: see its error in the batch table, then run the batch again.",
     });
   } else {
     checks.push({
@@ -62,7 +68,12 @@ export function verifyReproducibility(batch: Batch | readonly ChatRun[]): Check[
 
   const fingerprints = comparison.fingerprints;
   if (fingerprints.length === 0) {
-    checks.push({ name: "fingerprint", status: "unknown", summary: "no response arrived", meaning: "Nothing to compare." });
+    checks.push({
+      name: "fingerprint",
+      status: "unknown",
+      summary: "no response arrived",
+      meaning: "Nothing to compare.",
+    });
   } else if (fingerprints.every((group) => group.fingerprint === null)) {
     checks.push({
       name: "fingerprint",
@@ -75,7 +86,8 @@ export function verifyReproducibility(batch: Batch | readonly ChatRun[]): Check[
       name: "fingerprint",
       status: "pass",
       summary: `every response reports system_fingerprint ${fingerprints[0]?.fingerprint}`,
-      meaning: "One backend configuration served every request: a difference in content cannot come from a configuration change.",
+      meaning:
+        "One backend configuration served every request: a difference in content cannot come from a configuration change.",
     });
   } else {
     const list = fingerprints.map((group) => `${group.fingerprint ?? "none"} (${group.count})`).join(", ");
@@ -83,7 +95,8 @@ export function verifyReproducibility(batch: Batch | readonly ChatRun[]): Check[
       name: "fingerprint",
       status: "fail",
       summary: `${fingerprints.length} fingerprints: ${list}`,
-      meaning: "Different backend configurations served these requests; outputs may differ even with the same seed. Compare runs within one fingerprint.",
+      meaning:
+        "Different backend configurations served these requests; outputs may differ even with the same seed. Compare runs within one fingerprint.",
     });
   }
 
@@ -100,7 +113,8 @@ export function verifyReproducibility(batch: Batch | readonly ChatRun[]): Check[
       name: "parameters",
       status: "fail",
       summary: `the requests differ in ${comparison.differingParameters.map((key) => `\`${key}\``).join(", ")} (${hashes.size} parameter hashes)`,
-      meaning: "These were not the same request, so different outputs are expected. Keep every parameter constant to test reproducibility.",
+      meaning:
+        "These were not the same request, so different outputs are expected. Keep every parameter constant to test reproducibility.",
     });
   }
   return checks;

@@ -85,7 +85,11 @@ export function usageLine(spec: CommandSpec): string {
  * @returns The parsed command line, or null when the help was shown (the command then exits 0).
  * @throws {UsageError} As {@link parseCommandLine}.
  */
-export function parseCommandOrHelp(spec: CommandSpec, args: readonly string[], stdout: { write(text: string): unknown }): ParsedCommandLine | null {
+export function parseCommandOrHelp(
+  spec: CommandSpec,
+  args: readonly string[],
+  stdout: { write(text: string): unknown },
+): ParsedCommandLine | null {
   const parsed = parseCommandLine(spec, args);
   if (!parsed.help) return parsed;
   stdout.write(renderHelp(spec));
@@ -103,7 +107,11 @@ export function parseCommandLine(spec: CommandSpec, args: readonly string[]): Pa
   const flags: Record<string, FlagSpec> = { ...spec.flags, help: HELP_FLAG };
   const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
   for (const [name, flag] of Object.entries(flags)) {
-    options[name] = { type: flag.type, ...(flag.short === undefined ? {} : { short: flag.short }), ...(flag.multiple ? { multiple: true } : {}) };
+    options[name] = {
+      type: flag.type,
+      ...(flag.short === undefined ? {} : { short: flag.short }),
+      ...(flag.multiple ? { multiple: true } : {}),
+    };
   }
   const fail = (message: string): never => {
     throw new UsageError(message, { usage: usageLine(spec), command: spec.name });
@@ -123,7 +131,9 @@ export function parseCommandLine(spec: CommandSpec, args: readonly string[]): Pa
     const written = token.rawName;
     const flag = flags[token.name];
     if (flag === undefined || (written.startsWith("--") && written.slice(2) !== token.name)) {
-      problems.push(`Unknown flag \`${written}\` for \`seedlab ${spec.name}\`. Run \`seedlab ${spec.name} --help\` for its flags.`);
+      problems.push(
+        `Unknown flag \`${written}\` for \`seedlab ${spec.name}\`. Run \`seedlab ${spec.name} --help\` for its flags.`,
+      );
       continue;
     }
     if (token.name === "help") {
@@ -132,7 +142,8 @@ export function parseCommandLine(spec: CommandSpec, args: readonly string[]): Pa
     }
     const display = flag.short !== undefined && written === `-${flag.short}` ? `-${flag.short}` : `--${token.name}`;
     if (flag.type === "boolean") {
-      if (token.value !== undefined) problems.push(`\`${display}\` takes no value, got ${formatValue(token.value)}. Write \`${display}\` alone.`);
+      if (token.value !== undefined)
+        problems.push(`\`${display}\` takes no value, got ${formatValue(token.value)}. Write \`${display}\` alone.`);
       else values[token.name] = true;
       continue;
     }
@@ -147,7 +158,9 @@ export function parseCommandLine(spec: CommandSpec, args: readonly string[]): Pa
     }
     if (flag.multiple) values[token.name] = [...((values[token.name] as string[] | undefined) ?? []), value];
     else if (values[token.name] !== undefined && values[token.name] !== value) {
-      problems.push(`\`${display}\` was given twice (${formatValue(values[token.name])} and ${formatValue(value)}). Give it once.`);
+      problems.push(
+        `\`${display}\` was given twice (${formatValue(values[token.name])} and ${formatValue(value)}). Give it once.`,
+      );
     } else values[token.name] = value;
   }
   if (help) return { values, positionals, help };
@@ -158,7 +171,7 @@ export function parseCommandLine(spec: CommandSpec, args: readonly string[]): Pa
       spec.positionals.maximum === 0
         ? `\`seedlab ${spec.name}\` takes no positional argument, got ${formatValue(extra)}.`
         : `Unexpected argument ${formatValue(extra)}: \`seedlab ${spec.name}\` takes ${spec.positionals.names.join(" ")}.` +
-            (spec.name === "run" ? " Put the prompt in quotes: seedlab run \"Once upon a time\"." : ""),
+            (spec.name === "run" ? ' Put the prompt in quotes: seedlab run "Once upon a time".' : ""),
     );
   }
   if (positionals.length < spec.positionals.minimum) {
@@ -186,7 +199,10 @@ export function renderHelp(spec: CommandSpec): string {
     usageLine(spec),
     "",
     "Flags:",
-    ...flags.map(([, flag], index) => `  ${(labels[index] as string).padEnd(width)}  ${flag.description}${flag.multiple ? " (repeatable)" : ""}`),
+    ...flags.map(
+      ([, flag], index) =>
+        `  ${(labels[index] as string).padEnd(width)}  ${flag.description}${flag.multiple ? " (repeatable)" : ""}`,
+    ),
   ];
   if (spec.details !== undefined) lines.push("", spec.details.trimEnd());
   return lines.join("\n") + "\n";
@@ -240,7 +256,10 @@ export function readInteger(
   const value = /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < minimum || (maximum !== undefined && value > maximum)) {
     const range = maximum === undefined ? `from ${minimum} and up` : `from ${minimum} to ${maximum}`;
-    throw new UsageError(expected(flag, `a whole number ${range}`, text, fix), { usage: usageLine(spec), command: spec.name });
+    throw new UsageError(expected(flag, `a whole number ${range}`, text, fix), {
+      usage: usageLine(spec),
+      command: spec.name,
+    });
   }
   return value;
 }
@@ -256,12 +275,21 @@ export function readInteger(
 export function readNumber(
   flag: string,
   text: string,
-  { minimum, maximum, aboveMinimum = false, fix, spec }: { minimum: number; maximum: number; aboveMinimum?: boolean; fix: string; spec: CommandSpec },
+  {
+    minimum,
+    maximum,
+    aboveMinimum = false,
+    fix,
+    spec,
+  }: { minimum: number; maximum: number; aboveMinimum?: boolean; fix: string; spec: CommandSpec },
 ): number {
   const value = text.trim() === "" ? Number.NaN : Number(text);
   if (!Number.isFinite(value) || value < minimum || (aboveMinimum && value === minimum) || value > maximum) {
     const range = aboveMinimum ? `above ${minimum} and at most ${maximum}` : `from ${minimum} to ${maximum}`;
-    throw new UsageError(expected(flag, `a number ${range}`, text, fix), { usage: usageLine(spec), command: spec.name });
+    throw new UsageError(expected(flag, `a number ${range}`, text, fix), {
+      usage: usageLine(spec),
+      command: spec.name,
+    });
   }
   return value;
 }
@@ -279,7 +307,12 @@ export function readParameter(text: string, spec: CommandSpec): [string, unknown
   const key = equals === -1 ? "" : text.slice(0, equals).trim();
   if (equals === -1 || key === "") {
     throw new UsageError(
-      expected("--param", "NAME=VALUE", text, `Write e.g. --param top_logprobs=3 or --param 'stop=["\\n"]' (the value is JSON, else a string).`),
+      expected(
+        "--param",
+        "NAME=VALUE",
+        text,
+        `Write e.g. --param top_logprobs=3 or --param 'stop=["\\n"]' (the value is JSON, else a string).`,
+      ),
       { usage: usageLine(spec), command: spec.name },
     );
   }

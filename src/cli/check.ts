@@ -13,7 +13,17 @@ import { renderDiffText } from "../render/text-diff";
 import { renderVerdict } from "../render/verdict";
 import { parseCommandOrHelp, readInteger, stringFlag, type CommandSpec } from "./args";
 import { EXIT_CODES } from "../core/errors";
-import { BACKEND_FLAGS, COLOR_FLAGS, colorChoice, createProgressBar, describeBackend, openBackendWithNotice, safeURL, settingsFromFlags, type CommandContext } from "./context";
+import {
+  BACKEND_FLAGS,
+  COLOR_FLAGS,
+  colorChoice,
+  createProgressBar,
+  describeBackend,
+  openBackendWithNotice,
+  safeURL,
+  settingsFromFlags,
+  type CommandContext,
+} from "./context";
 import { renderJunitXml, type JunitCase } from "./junit";
 import { readSuite, type Suite, type SuitePrompt } from "./suite";
 
@@ -26,8 +36,17 @@ export const CHECK_COMMAND: CommandSpec = {
   usage: "check [options] SUITE",
   positionals: { minimum: 1, maximum: 1, names: ["SUITE"] },
   flags: {
-    runs: { type: "string", short: "n", placeholder: "N", description: "Runs per prompt for every prompt, overriding the suite's." },
-    json: { type: "string", placeholder: "FILE", description: "Also write the report as JSON to FILE (`-` = stdout; the text report then goes to stderr)." },
+    runs: {
+      type: "string",
+      short: "n",
+      placeholder: "N",
+      description: "Runs per prompt for every prompt, overriding the suite's.",
+    },
+    json: {
+      type: "string",
+      placeholder: "FILE",
+      description: "Also write the report as JSON to FILE (`-` = stdout; the text report then goes to stderr).",
+    },
     junit: { type: "string", placeholder: "FILE", description: "Also write JUnit XML to FILE, for CI test reports." },
     ...BACKEND_FLAGS,
     ...COLOR_FLAGS,
@@ -97,7 +116,11 @@ export interface CheckReport {
 }
 
 const percent = (share: number): string => `${Math.round(share * 1000) / 10}%`;
-const indent = (text: string, prefix: string): string => text.split("\n").map((line) => prefix + line).join("\n");
+const indent = (text: string, prefix: string): string =>
+  text
+    .split("\n")
+    .map((line) => prefix + line)
+    .join("\n");
 
 /**
  * Judges one prompt's batch against its expectations.
@@ -108,14 +131,19 @@ const indent = (text: string, prefix: string): string => text.split("\n").map((l
 export function judgePrompt(prompt: SuitePrompt, batch: Batch): PromptOutcome {
   const comparison: Comparison = compareRuns(batch.runs);
   const fingerprints = comparison.fingerprints.map((group) => group.fingerprint ?? "none");
-  const unexpectedFingerprints = prompt.allowedFingerprints === null ? [] : fingerprints.filter((fingerprint) => !prompt.allowedFingerprints?.includes(fingerprint));
+  const unexpectedFingerprints =
+    prompt.allowedFingerprints === null
+      ? []
+      : fingerprints.filter((fingerprint) => !prompt.allowedFingerprints?.includes(fingerprint));
   const problems: string[] = [];
   if (comparison.failed > 0) {
     const first = batch.runs.find((run) => run.error !== null);
     const error = first?.error;
     problems.push(
       `${comparison.failed} of ${comparison.total} requests failed` +
-        (error === undefined || error === null ? "." : `; run #${first?.index}: ${error.type}${error.status === null ? "" : ` (HTTP ${error.status})`}: ${error.message}`),
+        (error === undefined || error === null
+          ? "."
+          : `; run #${first?.index}: ${error.type}${error.status === null ? "" : ` (HTTP ${error.status})`}: ${error.message}`),
     );
   }
   // A share computed from counts can land a hair under the threshold (0.8 = 4/5): compare counts instead.
@@ -162,8 +190,14 @@ export function judgePrompt(prompt: SuitePrompt, batch: Batch): PromptOutcome {
  */
 export function renderPromptOutcome(outcome: PromptOutcome, { color = false }: { color?: boolean } = {}): string {
   const status = outcome.status === "passed" ? "PASS " : outcome.status === "failed" ? "FAIL " : "ERROR";
-  const shown = color ? (outcome.status === "passed" ? `\u001b[32m${status}\u001b[0m` : `\u001b[31m${status}\u001b[0m`) : status;
-  const lines = [`${shown} ${outcome.name} · ${outcome.verdict} · required ≥ ${percent(outcome.minIdenticalShare)} identical`];
+  const shown = color
+    ? outcome.status === "passed"
+      ? `\u001b[32m${status}\u001b[0m`
+      : `\u001b[31m${status}\u001b[0m`
+    : status;
+  const lines = [
+    `${shown} ${outcome.name} · ${outcome.verdict} · required ≥ ${percent(outcome.minIdenticalShare)} identical`,
+  ];
   if (outcome.status === "passed") return lines[0] as string;
   for (const problem of outcome.problems) lines.push(`      ${problem}`);
   lines.push(...renderOutputs(outcome, { color }));
@@ -181,12 +215,21 @@ export function renderOutputs(outcome: PromptOutcome, { color = false }: { color
   const [reference, ...others] = compareRuns(outcome.runs).distinctOutputs;
   if (reference === undefined || others.length === 0) return [];
   const runList = (indexes: number[]): string => indexes.map((index) => `#${index}`).join(", ");
-  const lines = [`      most common output (run${reference.runIndexes.length === 1 ? "" : "s"} ${runList(reference.runIndexes)}):`, indent(reference.content, "        ")];
+  const lines = [
+    `      most common output (run${reference.runIndexes.length === 1 ? "" : "s"} ${runList(reference.runIndexes)}):`,
+    indent(reference.content, "        "),
+  ];
   for (const other of others.slice(0, 2)) {
     const several = other.runIndexes.length > 1;
-    lines.push(`      ${several ? "runs" : "run"} ${runList(other.runIndexes)} ${several ? "differ" : "differs"}:`, indent(renderDiffText(reference.content, other.content, { color }), "        "));
+    lines.push(
+      `      ${several ? "runs" : "run"} ${runList(other.runIndexes)} ${several ? "differ" : "differs"}:`,
+      indent(renderDiffText(reference.content, other.content, { color }), "        "),
+    );
   }
-  if (others.length > 2) lines.push(`      ... and ${others.length - 2} more distinct output${others.length - 2 === 1 ? "" : "s"} (all runs are in the --json report).`);
+  if (others.length > 2)
+    lines.push(
+      `      ... and ${others.length - 2} more distinct output${others.length - 2 === 1 ? "" : "s"} (all runs are in the --json report).`,
+    );
   return lines;
 }
 
@@ -203,7 +246,10 @@ export async function checkCommand(args: readonly string[], context: CommandCont
   if (parsed === null) return EXIT_CODES.ok;
   const { values, positionals } = parsed;
   const runsText = stringFlag(values, "runs");
-  const runsOverride = runsText === undefined ? undefined : readInteger("--runs", runsText, { minimum: 1, fix: "Use e.g. 5 runs per prompt.", spec });
+  const runsOverride =
+    runsText === undefined
+      ? undefined
+      : readInteger("--runs", runsText, { minimum: 1, fix: "Use e.g. 5 runs per prompt.", spec });
   const jsonTarget = stringFlag(values, "json");
   const junitTarget = stringFlag(values, "junit");
   const jsonToStdout = jsonTarget === "-";
@@ -212,14 +258,18 @@ export async function checkCommand(args: readonly string[], context: CommandCont
   const settings = settingsFromFlags(values, spec, context);
   const suiteFile = positionals[0] as string;
   const suite: Suite = readSuite(suiteFile, path.resolve(context.cwd, suiteFile));
-  const prompts = suite.prompts.map((prompt) => (runsOverride === undefined ? prompt : { ...prompt, runs: runsOverride }));
+  const prompts = suite.prompts.map((prompt) =>
+    runsOverride === undefined ? prompt : { ...prompt, runs: runsOverride },
+  );
 
   const startedAt = new Date().toISOString();
   const started = performance.now();
   const backend = await openBackendWithNotice(settings, context.stderr);
   const outcomes: PromptOutcome[] = [];
   try {
-    report.write(`seedlab check ${suiteFile} · ${suite.name} · ${prompts.length} prompt${prompts.length === 1 ? "" : "s"} · ${describeBackend(backend)}\n`);
+    report.write(
+      `seedlab check ${suiteFile} · ${suite.name} · ${prompts.length} prompt${prompts.length === 1 ? "" : "s"} · ${describeBackend(backend)}\n`,
+    );
     for (const [position, prompt] of prompts.entries()) {
       if (context.signal.aborted) break;
       const progress = createProgressBar(context.stderr, `[${position + 1}/${prompts.length}] ${prompt.name}`);
@@ -283,10 +333,21 @@ export async function checkCommand(args: readonly string[], context: CommandCont
       details: outcome.problems.join("\n"),
       output: withOutputs(outcome),
     }));
-    const properties = { suite: suiteFile, backend: backend.kind, model: backend.model, baseURL: safeURL(backend.baseURL) };
+    const properties = {
+      suite: suiteFile,
+      backend: backend.kind,
+      model: backend.model,
+      baseURL: safeURL(backend.baseURL),
+    };
     writeFile(
       path.resolve(context.cwd, junitTarget),
-      renderJunitXml({ name: suite.name, timestamp: startedAt, timeSeconds: checkReport.durationMs / 1000, properties, cases }),
+      renderJunitXml({
+        name: suite.name,
+        timestamp: startedAt,
+        timeSeconds: checkReport.durationMs / 1000,
+        properties,
+        cases,
+      }),
     );
   }
   return checkReport.passed ? EXIT_CODES.ok : EXIT_CODES.failed;

@@ -44,7 +44,8 @@ export interface SavedBatch {
 /** Top-level parameter keys whose values differ between two runs, sorted. */
 function differingParameters(pair: RunPair): string[] {
   const keys = new Set([...Object.keys(pair.before.parameters), ...Object.keys(pair.after.parameters)]);
-  const value = (run: ChatRun, key: string): string => (key in run.parameters ? canonicalJson(run.parameters[key]) : "(absent)");
+  const value = (run: ChatRun, key: string): string =>
+    key in run.parameters ? canonicalJson(run.parameters[key]) : "(absent)";
   return [...keys].filter((key) => value(pair.before, key) !== value(pair.after, key)).sort();
 }
 
@@ -68,30 +69,46 @@ export function renderBatchChangesText(
       : "Fingerprint unchanged.",
   ];
   if (changes.parameterChanges > 0) {
-    const keys = [...new Set(changes.pairs.flatMap((pair) => (pair.sameParameters ? [] : differingParameters(pair))))].sort();
-    lines.push(`Requests differ in ${changes.parameterChanges} of ${changes.pairs.length} pairs (${keys.join(", ") || "parameters"}): their texts are not expected to match.`);
+    const keys = [
+      ...new Set(changes.pairs.flatMap((pair) => (pair.sameParameters ? [] : differingParameters(pair)))),
+    ].sort();
+    lines.push(
+      `Requests differ in ${changes.parameterChanges} of ${changes.pairs.length} pairs (${keys.join(", ") || "parameters"}): their texts are not expected to match.`,
+    );
   }
   lines.push("");
   for (const pair of changes.pairs) {
     const differing = pair.sameParameters ? [] : differingParameters(pair);
     const request = pair.sameParameters ? "same request" : `request differs: ${differing.join(", ") || "parameters"}`;
     if (pair.outcome === "failed") {
-      const failure = pair.before.error !== null ? `before failed: ${pair.before.error.type}` : `after failed: ${pair.after.error?.type ?? "no content"}`;
+      const failure =
+        pair.before.error !== null
+          ? `before failed: ${pair.before.error.type}`
+          : `after failed: ${pair.after.error?.type ?? "no content"}`;
       lines.push(`#${pair.index}  failed · ${failure} · ${request}`);
     } else if (pair.outcome === "same") {
       lines.push(`#${pair.index}  same · ${request}`);
     } else {
       lines.push(`#${pair.index}  changed · similarity ${pair.similarity.toFixed(2)} · ${request}`);
       const diff = renderDiffText(pair.before.content, pair.after.content, { color });
-      lines.push(diff.split("\n").map((line) => `    ${line}`).join("\n"));
+      lines.push(
+        diff
+          .split("\n")
+          .map((line) => `    ${line}`)
+          .join("\n"),
+      );
     }
   }
-  if (changes.unpaired.length > 0) lines.push(`Runs in only one file: ${changes.unpaired.map((index) => `#${index}`).join(", ")}.`);
+  if (changes.unpaired.length > 0)
+    lines.push(`Runs in only one file: ${changes.unpaired.map((index) => `#${index}`).join(", ")}.`);
   const summary = [`${changes.same} same`, `${changes.changed} changed`];
   if (changes.failed > 0) summary.push(`${changes.failed} failed`);
   if (changes.parameterChanges > 0) summary.push(`${changes.parameterChanges} with a different request`);
   if (changes.unpaired.length > 0) summary.push(`${changes.unpaired.length} unpaired`);
-  lines.push("", `${changes.changed === 0 && changes.failed === 0 && changes.unpaired.length === 0 ? "No changes" : "Changes"}: ${summary.join(" · ")}.`);
+  lines.push(
+    "",
+    `${changes.changed === 0 && changes.failed === 0 && changes.unpaired.length === 0 ? "No changes" : "Changes"}: ${summary.join(" · ")}.`,
+  );
   return lines.join("\n");
 }
 
@@ -117,7 +134,9 @@ export async function compareCommand(args: readonly string[], context: CommandCo
   } else {
     context.stdout.write(renderBatchChangesText(changes, { before, after, color }) + "\n");
   }
-  return changes.changed === 0 && changes.failed === 0 && changes.unpaired.length === 0 ? EXIT_CODES.ok : EXIT_CODES.failed;
+  return changes.changed === 0 && changes.failed === 0 && changes.unpaired.length === 0
+    ? EXIT_CODES.ok
+    : EXIT_CODES.failed;
 }
 
 /** Reads a saved file; a missing or unreadable file is bad usage (exit 2), named with the path as given. */
@@ -126,7 +145,10 @@ function readSavedRuns(file: string, cwd: string): ChatRun[] {
     return readRuns(path.resolve(cwd, file));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new SavedFileError(`Cannot read ${file}: it does not exist. Save a batch with \`seedlab run --save ${file}\`.`);
+    if (code === "ENOENT")
+      throw new SavedFileError(
+        `Cannot read ${file}: it does not exist. Save a batch with \`seedlab run --save ${file}\`.`,
+      );
     if (code !== undefined) throw new SavedFileError(`Cannot read ${file}: ${(error as Error).message}.`);
     if (error instanceof SavedRunsError) throw new SavedFileError(error.message);
     throw error;

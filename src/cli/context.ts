@@ -11,7 +11,15 @@ import { loadSettings, type Settings } from "../settings";
 import { shouldUseColor } from "../render/text-diff";
 import { BACKEND_KINDS, validateBackendKind, validateBaseURL } from "../core/validate";
 import { EXIT_CODES, InvalidParameterError, SeedlabError, ShownAs, expected, formatValue } from "../core/errors";
-import { readInteger, stringFlag, usageLine, UsageError, type CommandSpec, type FlagSpec, type FlagValues } from "./args";
+import {
+  readInteger,
+  stringFlag,
+  usageLine,
+  UsageError,
+  type CommandSpec,
+  type FlagSpec,
+  type FlagValues,
+} from "./args";
 
 /** A stream the command line writes to (`process.stdout`, `process.stderr`, or a test double). */
 export interface OutputStream {
@@ -44,13 +52,43 @@ export class SettingsError extends SeedlabError {
 
 /** Flags that choose and tune the backend, shared by `run` and `check`. */
 export const BACKEND_FLAGS: Record<string, FlagSpec> = {
-  backend: { type: "string", placeholder: "KIND", description: `Backend: ${BACKEND_KINDS.join(", ")} (default: SEEDLAB_BACKEND, else inferred from OPENAI_BASE_URL / OPENAI_API_KEY, else local).` },
-  "base-url": { type: "string", placeholder: "URL", description: "OpenAI-compatible base URL, e.g. http://localhost:11434/v1; implies --backend compatible (default: OPENAI_BASE_URL)." },
-  model: { type: "string", placeholder: "NAME", description: "Model to ask for (default: SEEDLAB_MODEL, else gpt-4o-mini for openai, the served model for local, the one model a compatible server lists)." },
-  "model-path": { type: "string", placeholder: "FILE", description: "GGUF file for the local backend (default: SEEDLAB_MODEL_PATH, else stories260K)." },
-  concurrency: { type: "string", placeholder: "N", description: "Requests in flight at once (default: SEEDLAB_CONCURRENCY, else 5)." },
-  "timeout-ms": { type: "string", placeholder: "MS", description: "Per-attempt timeout in milliseconds (default: SEEDLAB_TIMEOUT_MS, else 60000)." },
-  "max-retries": { type: "string", placeholder: "N", description: "Retries after a failed attempt (default: SEEDLAB_MAX_RETRIES, else 2)." },
+  backend: {
+    type: "string",
+    placeholder: "KIND",
+    description: `Backend: ${BACKEND_KINDS.join(", ")} (default: SEEDLAB_BACKEND, else inferred from OPENAI_BASE_URL / OPENAI_API_KEY, else local).`,
+  },
+  "base-url": {
+    type: "string",
+    placeholder: "URL",
+    description:
+      "OpenAI-compatible base URL, e.g. http://localhost:11434/v1; implies --backend compatible (default: OPENAI_BASE_URL).",
+  },
+  model: {
+    type: "string",
+    placeholder: "NAME",
+    description:
+      "Model to ask for (default: SEEDLAB_MODEL, else gpt-4o-mini for openai, the served model for local, the one model a compatible server lists).",
+  },
+  "model-path": {
+    type: "string",
+    placeholder: "FILE",
+    description: "GGUF file for the local backend (default: SEEDLAB_MODEL_PATH, else stories260K).",
+  },
+  concurrency: {
+    type: "string",
+    placeholder: "N",
+    description: "Requests in flight at once (default: SEEDLAB_CONCURRENCY, else 5).",
+  },
+  "timeout-ms": {
+    type: "string",
+    placeholder: "MS",
+    description: "Per-attempt timeout in milliseconds (default: SEEDLAB_TIMEOUT_MS, else 60000).",
+  },
+  "max-retries": {
+    type: "string",
+    placeholder: "N",
+    description: "Retries after a failed attempt (default: SEEDLAB_MAX_RETRIES, else 2).",
+  },
 };
 
 /**
@@ -62,7 +100,11 @@ export const BACKEND_FLAGS: Record<string, FlagSpec> = {
  * @throws {UsageError} For a bad flag value (naming the flag).
  * @throws {SettingsError} For an invalid setting in the environment or `.env`.
  */
-export function settingsFromFlags(values: FlagValues, spec: CommandSpec, context: Pick<CommandContext, "env" | "cwd">): Settings {
+export function settingsFromFlags(
+  values: FlagValues,
+  spec: CommandSpec,
+  context: Pick<CommandContext, "env" | "cwd">,
+): Settings {
   const usage = { usage: usageLine(spec), command: spec.name };
   const asUsageError = (check: () => void): void => {
     try {
@@ -82,14 +124,18 @@ export function settingsFromFlags(values: FlagValues, spec: CommandSpec, context
   if (baseURL !== undefined) {
     asUsageError(() => validateBaseURL(baseURL, "--base-url"));
     if (backend?.toLowerCase() === "local") {
-      throw new UsageError(`\`--base-url\` ${formatValue(baseURL)} does not apply to \`--backend local\` (it starts its own server). Drop one of the two.`, usage);
+      throw new UsageError(
+        `\`--base-url\` ${formatValue(baseURL)} does not apply to \`--backend local\` (it starts its own server). Drop one of the two.`,
+        usage,
+      );
     }
     env.OPENAI_BASE_URL = baseURL;
     if (backend === undefined) env.SEEDLAB_BACKEND = "compatible";
   }
   const model = stringFlag(values, "model");
   if (model !== undefined) {
-    if (model.trim() === "") throw new UsageError(expected("--model", "a model name", model, "Write e.g. --model gpt-4o-mini."), usage);
+    if (model.trim() === "")
+      throw new UsageError(expected("--model", "a model name", model, "Write e.g. --model gpt-4o-mini."), usage);
     env.SEEDLAB_MODEL = model;
   }
   const modelPath = stringFlag(values, "model-path");
@@ -97,7 +143,12 @@ export function settingsFromFlags(values: FlagValues, spec: CommandSpec, context
     const resolved = path.resolve(context.cwd, modelPath);
     if (!fs.existsSync(resolved)) {
       throw new UsageError(
-        expected("--model-path", "an existing GGUF file", new ShownAs(`${formatValue(modelPath)} (looked at ${resolved})`), "Point it at a .gguf file, or leave it out for stories260K."),
+        expected(
+          "--model-path",
+          "an existing GGUF file",
+          new ShownAs(`${formatValue(modelPath)} (looked at ${resolved})`),
+          "Point it at a .gguf file, or leave it out for stories260K.",
+        ),
         usage,
       );
     }
@@ -116,8 +167,15 @@ export function settingsFromFlags(values: FlagValues, spec: CommandSpec, context
     return loadSettings({ env, envFile: path.resolve(context.cwd, ".env") });
   } catch (error) {
     if (!(error instanceof InvalidParameterError)) throw error;
-    const hint = error.parameter === "SEEDLAB_MODEL" ? " Or pass `--model NAME`." : error.parameter === "OPENAI_BASE_URL" ? " Or pass `--base-url URL`." : "";
-    throw new SettingsError(`${error.message}${hint} (Settings come from the environment and .env; --backend, --base-url and --model override them.)`);
+    const hint =
+      error.parameter === "SEEDLAB_MODEL"
+        ? " Or pass `--model NAME`."
+        : error.parameter === "OPENAI_BASE_URL"
+          ? " Or pass `--base-url URL`."
+          : "";
+    throw new SettingsError(
+      `${error.message}${hint} (Settings come from the environment and .env; --backend, --base-url and --model override them.)`,
+    );
   }
 }
 
@@ -128,7 +186,10 @@ export function settingsFromFlags(values: FlagValues, spec: CommandSpec, context
  * @param label Text before the bar, e.g. the prompt's name.
  * @returns `update` for each progress event, and `clear` to erase the line when done.
  */
-export function createProgressBar(stream: OutputStream, label = ""): { update(progress: BatchProgress): void; clear(): void } {
+export function createProgressBar(
+  stream: OutputStream,
+  label = "",
+): { update(progress: BatchProgress): void; clear(): void } {
   if (stream.isTTY !== true) return { update: () => {}, clear: () => {} };
   let drawn = false;
   const width = 20;
@@ -136,7 +197,9 @@ export function createProgressBar(stream: OutputStream, label = ""): { update(pr
     update({ finished, failed, total }: BatchProgress) {
       const filled = total === 0 ? width : Math.round((finished / total) * width);
       const bar = "█".repeat(filled) + "░".repeat(width - filled);
-      stream.write(`\r\u001b[2K${label === "" ? "" : `${label} `}[${bar}] ${finished}/${total}${failed > 0 ? ` · ${failed} failed` : ""}`);
+      stream.write(
+        `\r\u001b[2K${label === "" ? "" : `${label} `}[${bar}] ${finished}/${total}${failed > 0 ? ` · ${failed} failed` : ""}`,
+      );
       drawn = true;
     },
     clear() {
@@ -199,7 +262,10 @@ export function safeURL(url: string): string {
 
 /** `--color` / `--no-color`, for commands that print diffs. */
 export const COLOR_FLAGS: Record<string, FlagSpec> = {
-  color: { type: "boolean", description: "Colour the diffs even when stdout is not a terminal (e.g. CI logs that show ANSI colours)." },
+  color: {
+    type: "boolean",
+    description: "Colour the diffs even when stdout is not a terminal (e.g. CI logs that show ANSI colours).",
+  },
   "no-color": { type: "boolean", description: "Never colour (also: NO_COLOR=1). Default: colour on a terminal only." },
 };
 
@@ -215,7 +281,11 @@ export const COLOR_FLAGS: Record<string, FlagSpec> = {
 export function colorChoice(values: FlagValues, stream: OutputStream, spec: CommandSpec): boolean {
   const on = values.color === true;
   const off = values["no-color"] === true;
-  if (on && off) throw new UsageError("Got both `--color` and `--no-color`. Give one of them.", { usage: usageLine(spec), command: spec.name });
+  if (on && off)
+    throw new UsageError("Got both `--color` and `--no-color`. Give one of them.", {
+      usage: usageLine(spec),
+      command: spec.name,
+    });
   if (on || off) return on;
   return shouldUseColor(stream);
 }

@@ -67,15 +67,21 @@ export function renderJunitXml(suite: JunitSuite): string {
     `<testsuites name="seedlab check" ${counts}>`,
     `  <testsuite name="${escapeXml(suite.name)}" ${counts} timestamp="${escapeXml(suite.timestamp)}">`,
     "    <properties>",
-    ...Object.entries(suite.properties).map(([name, value]) => `      <property name="${escapeXml(name)}" value="${escapeXml(value)}"/>`),
+    ...Object.entries(suite.properties).map(
+      ([name, value]) => `      <property name="${escapeXml(name)}" value="${escapeXml(value)}"/>`,
+    ),
     "    </properties>",
   ];
   for (const testCase of suite.cases) {
-    lines.push(`    <testcase name="${escapeXml(testCase.name)}" classname="${escapeXml(suite.name)}" time="${testCase.timeSeconds.toFixed(3)}">`);
+    lines.push(
+      `    <testcase name="${escapeXml(testCase.name)}" classname="${escapeXml(suite.name)}" time="${testCase.timeSeconds.toFixed(3)}">`,
+    );
     if (testCase.status !== "passed") {
       const element = testCase.status === "failed" ? "failure" : "error";
       const type = testCase.status === "failed" ? "ReproducibilityFailure" : "RequestError";
-      lines.push(`      <${element} message="${escapeXml(testCase.message)}" type="${type}">${escapeXml(testCase.details)}</${element}>`);
+      lines.push(
+        `      <${element} message="${escapeXml(testCase.message)}" type="${type}">${escapeXml(testCase.details)}</${element}>`,
+      );
     }
     if (testCase.output !== "") lines.push(`      <system-out>${escapeXml(testCase.output)}</system-out>`);
     lines.push("    </testcase>");

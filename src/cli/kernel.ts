@@ -19,7 +19,7 @@ export const KERNEL_DISPLAY_NAME = "TypeScript (seedlab)";
 /** The `kernel` command's flags and help. */
 export const KERNEL_COMMAND: CommandSpec = {
   name: "kernel",
-  summary: "install the \"TypeScript (seedlab)\" kernel into your own Jupyter / VS Code (or remove it).",
+  summary: 'install the "TypeScript (seedlab)" kernel into your own Jupyter / VS Code (or remove it).',
   usage: "kernel install [options]",
   positionals: { minimum: 1, maximum: 1, names: ["install"] },
   flags: {
@@ -32,7 +32,7 @@ export const KERNEL_COMMAND: CommandSpec = {
     "set, else ~/.local/share/jupyter (Linux; $XDG_DATA_HOME/jupyter when set), ~/Library/Jupyter (macOS),",
     "%APPDATA%\\jupyter (Windows), as Jupyter itself computes it (JUPYTER_PLATFORM_DIRS=1 is honoured too).",
     "",
-    "Then: JupyterLab / Notebook 7 / VS Code list \"TypeScript (seedlab)\"; open notebooks/01-reproducible-outputs.ipynb.",
+    'Then: JupyterLab / Notebook 7 / VS Code list "TypeScript (seedlab)"; open notebooks/01-reproducible-outputs.ipynb.',
     "Moved the project or changed Node? Run it again. Exit codes: 0 done, 2 bad usage or a kernel that is not seedlab's in the way.",
     "",
     "Example:",
@@ -77,9 +77,13 @@ export function jupyterDataDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform
   const home = (platform === "win32" ? env.USERPROFILE : env.HOME)?.trim() || os.homedir();
   const platformDirs = ["1", "true", "yes", "on"].includes((env.JUPYTER_PLATFORM_DIRS ?? "").trim().toLowerCase());
   const xdgData = env.XDG_DATA_HOME?.trim() || pathModule.join(home, ".local", "share");
-  if (platform === "darwin") return platformDirs ? pathModule.join(home, "Library", "Application Support", "jupyter") : pathModule.join(home, "Library", "Jupyter");
+  if (platform === "darwin")
+    return platformDirs
+      ? pathModule.join(home, "Library", "Application Support", "jupyter")
+      : pathModule.join(home, "Library", "Jupyter");
   if (platform === "win32") {
-    if (platformDirs) return pathModule.join(env.LOCALAPPDATA?.trim() || pathModule.join(home, "AppData", "Local"), "jupyter");
+    if (platformDirs)
+      return pathModule.join(env.LOCALAPPDATA?.trim() || pathModule.join(home, "AppData", "Local"), "jupyter");
     const appData = env.APPDATA?.trim();
     return appData ? pathModule.join(appData, "jupyter") : pathModule.join(home, ".jupyter", "data");
   }
@@ -93,7 +97,11 @@ export function jupyterDataDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform
 export function findProjectRoot(): string {
   for (let folder = __dirname; ; folder = path.dirname(folder)) {
     const manifest = path.join(folder, "package.json");
-    if (fs.existsSync(manifest) && (JSON.parse(fs.readFileSync(manifest, "utf8")) as { name?: string }).name === "seedlab") return folder;
+    if (
+      fs.existsSync(manifest) &&
+      (JSON.parse(fs.readFileSync(manifest, "utf8")) as { name?: string }).name === "seedlab"
+    )
+      return folder;
     if (path.dirname(folder) === folder) throw new Error(`No seedlab package.json above ${__dirname}.`);
   }
 }
@@ -106,7 +114,12 @@ export function findProjectRoot(): string {
  */
 export function buildKernelSpec(projectRoot: string, node: string = process.execPath): SeedlabKernelSpec {
   return {
-    argv: [node, path.join(projectRoot, "jupyter", "kernels", KERNEL_NAME, "launch-kernel.js"), "{connection_file}", projectRoot],
+    argv: [
+      node,
+      path.join(projectRoot, "jupyter", "kernels", KERNEL_NAME, "launch-kernel.js"),
+      "{connection_file}",
+      projectRoot,
+    ],
     display_name: KERNEL_DISPLAY_NAME,
     language: "typescript",
     metadata: { seedlab: { projectRoot, node } },
@@ -119,12 +132,15 @@ function installedProjectRoot(directory: string): string | null {
   if (!fs.existsSync(directory)) return null;
   let recorded: unknown;
   try {
-    recorded = (JSON.parse(fs.readFileSync(file, "utf8")) as { metadata?: { seedlab?: { projectRoot?: unknown } } }).metadata?.seedlab?.projectRoot;
+    recorded = (JSON.parse(fs.readFileSync(file, "utf8")) as { metadata?: { seedlab?: { projectRoot?: unknown } } })
+      .metadata?.seedlab?.projectRoot;
   } catch {
     recorded = undefined;
   }
   if (typeof recorded !== "string") {
-    throw new KernelInstallError(`A kernel named "${KERNEL_NAME}" that seedlab did not install is in the way: ${directory}. Move or remove that folder yourself (\`jupyter kernelspec remove ${KERNEL_NAME}\`), then run this again.`);
+    throw new KernelInstallError(
+      `A kernel named "${KERNEL_NAME}" that seedlab did not install is in the way: ${directory}. Move or remove that folder yourself (\`jupyter kernelspec remove ${KERNEL_NAME}\`), then run this again.`,
+    );
   }
   return recorded;
 }
@@ -135,15 +151,28 @@ function installedProjectRoot(directory: string): string | null {
  * @returns Where it went and what it replaced.
  * @throws {KernelInstallError} When tslab is not installed in the project, or a foreign kernel named `seedlab` is there.
  */
-export function installKernel({ dataDir, projectRoot, node = process.execPath }: { dataDir: string; projectRoot: string; node?: string }): KernelInstallResult {
+export function installKernel({
+  dataDir,
+  projectRoot,
+  node = process.execPath,
+}: {
+  dataDir: string;
+  projectRoot: string;
+  node?: string;
+}): KernelInstallResult {
   const tslab = path.join(projectRoot, "node_modules", "tslab", "dist", "main.js");
   if (!fs.existsSync(tslab)) {
-    throw new KernelInstallError(`Expected tslab to be installed in ${projectRoot}, but ${tslab} is missing. Run \`npm install\` there first.`);
+    throw new KernelInstallError(
+      `Expected tslab to be installed in ${projectRoot}, but ${tslab} is missing. Run \`npm install\` there first.`,
+    );
   }
   const directory = path.join(dataDir, "kernels", KERNEL_NAME);
   const previousProjectRoot = installedProjectRoot(directory);
   fs.mkdirSync(directory, { recursive: true });
-  fs.writeFileSync(path.join(directory, "kernel.json"), JSON.stringify(buildKernelSpec(projectRoot, node), null, 2) + "\n");
+  fs.writeFileSync(
+    path.join(directory, "kernel.json"),
+    JSON.stringify(buildKernelSpec(projectRoot, node), null, 2) + "\n",
+  );
   return { directory, previousProjectRoot, changed: true };
 }
 
@@ -177,8 +206,14 @@ export async function kernelCommand(args: readonly string[], context: CommandCon
   }
   const action = positionals[0];
   if (action !== "install") {
-    const fix = action === "uninstall" ? "Write `seedlab kernel install --uninstall`." : "Write `seedlab kernel install` (add `--uninstall` to remove it).";
-    throw new UsageError(expected("seedlab kernel", "followed by `install`", action, fix), { usage: usageLine(spec), command: spec.name });
+    const fix =
+      action === "uninstall"
+        ? "Write `seedlab kernel install --uninstall`."
+        : "Write `seedlab kernel install` (add `--uninstall` to remove it).";
+    throw new UsageError(expected("seedlab kernel", "followed by `install`", action, fix), {
+      usage: usageLine(spec),
+      command: spec.name,
+    });
   }
   const dataDir = jupyterDataDir(context.env);
   try {
@@ -193,7 +228,8 @@ export async function kernelCommand(args: readonly string[], context: CommandCon
     }
     const projectRoot = findProjectRoot();
     const result = installKernel({ dataDir, projectRoot });
-    const replaced = result.previousProjectRoot === null ? "" : ` (replacing the one for ${result.previousProjectRoot})`;
+    const replaced =
+      result.previousProjectRoot === null ? "" : ` (replacing the one for ${result.previousProjectRoot})`;
     context.stdout.write(
       [
         `Installed the kernel "${KERNEL_DISPLAY_NAME}" into ${result.directory}${replaced}.`,

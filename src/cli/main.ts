@@ -37,7 +37,9 @@ export function renderTopHelp(): string {
     TOP_USAGE,
     "",
     "Commands:",
-    ...Object.values(COMMANDS).map(({ spec }, index) => `  ${(usages[index] as string).padEnd(width)}  ${spec.summary}`),
+    ...Object.values(COMMANDS).map(
+      ({ spec }, index) => `  ${(usages[index] as string).padEnd(width)}  ${spec.summary}`,
+    ),
     "",
     "Backend: settings come from the environment and .env (OPENAI_API_KEY, OPENAI_BASE_URL, SEEDLAB_BACKEND,",
     "SEEDLAB_MODEL, SEEDLAB_MODEL_PATH, ...); --backend, --base-url and --model override them. Without any,",
@@ -79,8 +81,13 @@ export async function runCli(args: readonly string[], context: CommandContext): 
       return EXIT_CODES.ok;
     }
     if (!isCommand(first)) {
-      const hint = first.startsWith("-") ? `Unknown flag \`${first}\`: give a command first.` : `Unknown command \`${first}\`.`;
-      throw new UsageError(`${hint} Commands: ${Object.keys(COMMANDS).join(", ")}.`, { usage: TOP_USAGE, command: null });
+      const hint = first.startsWith("-")
+        ? `Unknown flag \`${first}\`: give a command first.`
+        : `Unknown command \`${first}\`.`;
+      throw new UsageError(`${hint} Commands: ${Object.keys(COMMANDS).join(", ")}.`, {
+        usage: TOP_USAGE,
+        command: null,
+      });
     }
     return await COMMANDS[first].handler(rest, context);
   } catch (error) {

@@ -28,7 +28,16 @@ import {
   type FlagValues,
 } from "./args";
 import { EXIT_CODES } from "../core/errors";
-import { BACKEND_FLAGS, COLOR_FLAGS, colorChoice, createProgressBar, describeBackend, openBackendWithNotice, settingsFromFlags, type CommandContext } from "./context";
+import {
+  BACKEND_FLAGS,
+  COLOR_FLAGS,
+  colorChoice,
+  createProgressBar,
+  describeBackend,
+  openBackendWithNotice,
+  settingsFromFlags,
+  type CommandContext,
+} from "./context";
 
 /** The `run` command's flags and help. */
 export const RUN_COMMAND: CommandSpec = {
@@ -39,19 +48,41 @@ export const RUN_COMMAND: CommandSpec = {
   flags: {
     user: { type: "string", placeholder: "TEXT", description: "The user prompt (or give it as PROMPT)." },
     system: { type: "string", placeholder: "TEXT", description: "The system prompt (default: none)." },
-    runs: { type: "string", short: "n", placeholder: "N", description: "How many times to send the prompt (default 5)." },
-    seed: { type: "string", placeholder: "N", description: "The seed; without it every request is unseeded (the backend picks)." },
-    temperature: { type: "string", placeholder: "T", description: "Temperature from 0 to 2 (default 0.7, the guide's)." },
-    "top-p": { type: "string", placeholder: "P", description: "Nucleus sampling, above 0 and at most 1 (default: not sent)." },
+    runs: {
+      type: "string",
+      short: "n",
+      placeholder: "N",
+      description: "How many times to send the prompt (default 5).",
+    },
+    seed: {
+      type: "string",
+      placeholder: "N",
+      description: "The seed; without it every request is unseeded (the backend picks).",
+    },
+    temperature: {
+      type: "string",
+      placeholder: "T",
+      description: "Temperature from 0 to 2 (default 0.7, the guide's).",
+    },
+    "top-p": {
+      type: "string",
+      placeholder: "P",
+      description: "Nucleus sampling, above 0 and at most 1 (default: not sent).",
+    },
     "max-tokens": { type: "string", placeholder: "N", description: "Longest completion in tokens (default 200)." },
     param: {
       type: "string",
       multiple: true,
       placeholder: "NAME=VALUE",
-      description: "Any other Chat Completions parameter; VALUE is JSON, else a string (e.g. top_logprobs=3, logprobs=true, temperature=null to leave it out).",
+      description:
+        "Any other Chat Completions parameter; VALUE is JSON, else a string (e.g. top_logprobs=3, logprobs=true, temperature=null to leave it out).",
     },
     ...BACKEND_FLAGS,
-    save: { type: "string", placeholder: "FILE", description: "Save the runs as JSON Lines (resumes: runs of the same request already in FILE are kept)." },
+    save: {
+      type: "string",
+      placeholder: "FILE",
+      description: "Save the runs as JSON Lines (resumes: runs of the same request already in FILE are kept).",
+    },
     overwrite: { type: "boolean", description: "With --save: start FILE over instead of resuming from it." },
     json: { type: "boolean", description: "Print the batch as JSON instead of the table." },
     ...COLOR_FLAGS,
@@ -60,7 +91,7 @@ export const RUN_COMMAND: CommandSpec = {
     "Examples:",
     '  seedlab run "Once upon a time" --seed 123 --temperature 0',
     '  seedlab run --system "You are a storyteller." --user "Once upon a time" -n 10 --save out/runs.jsonl',
-    "  seedlab run --backend openai --model gpt-4o-mini --param top_logprobs=2 --param logprobs=true \"Say hi\"",
+    '  seedlab run --backend openai --model gpt-4o-mini --param top_logprobs=2 --param logprobs=true "Say hi"',
     "",
     "Prints the table on stdout (colours on a terminal, plain [-removed-]{+added+} markers when piped), a progress",
     "bar on stderr (terminal only), and the verdict line.",
@@ -93,11 +124,17 @@ export function requestFromFlags(values: FlagValues, positionals: readonly strin
   const usage = { usage: usageLine(spec), command: spec.name };
   const userFlag = stringFlag(values, "user");
   if (userFlag !== undefined && positionals.length > 0) {
-    throw new UsageError(`Got the prompt twice: \`--user\` ${formatValue(userFlag)} and ${formatValue(positionals[0])}. Give one of them.`, usage);
+    throw new UsageError(
+      `Got the prompt twice: \`--user\` ${formatValue(userFlag)} and ${formatValue(positionals[0])}. Give one of them.`,
+      usage,
+    );
   }
   const user = userFlag ?? positionals[0];
   if (user === undefined || user.trim() === "") {
-    throw new UsageError(`\`seedlab run\` needs a prompt${user === undefined ? "" : ", got an empty one"}: seedlab run "Once upon a time", or --user TEXT.`, usage);
+    throw new UsageError(
+      `\`seedlab run\` needs a prompt${user === undefined ? "" : ", got an empty one"}: seedlab run "Once upon a time", or --user TEXT.`,
+      usage,
+    );
   }
   const request: ChatRequest = { model, user };
   const system = stringFlag(values, "system");
@@ -113,18 +150,38 @@ export function requestFromFlags(values: FlagValues, positionals: readonly strin
     });
   }
   const temperature = stringFlag(values, "temperature");
-  if (temperature !== undefined) request.temperature = readNumber("--temperature", temperature, { minimum: 0, maximum: 2, fix: "Use 0 for the most repeatable output.", spec });
+  if (temperature !== undefined)
+    request.temperature = readNumber("--temperature", temperature, {
+      minimum: 0,
+      maximum: 2,
+      fix: "Use 0 for the most repeatable output.",
+      spec,
+    });
   const topP = stringFlag(values, "top-p");
-  if (topP !== undefined) request.top_p = readNumber("--top-p", topP, { minimum: 0, maximum: 1, aboveMinimum: true, fix: "Leave it out and set --temperature instead.", spec });
+  if (topP !== undefined)
+    request.top_p = readNumber("--top-p", topP, {
+      minimum: 0,
+      maximum: 1,
+      aboveMinimum: true,
+      fix: "Leave it out and set --temperature instead.",
+      spec,
+    });
   const maxTokens = stringFlag(values, "max-tokens");
-  if (maxTokens !== undefined) request.max_tokens = readInteger("--max-tokens", maxTokens, { minimum: 1, fix: "Use e.g. 200.", spec });
+  if (maxTokens !== undefined)
+    request.max_tokens = readInteger("--max-tokens", maxTokens, { minimum: 1, fix: "Use e.g. 200.", spec });
 
   for (const text of listFlag(values, "param")) {
     const [key, value] = readParameter(text, spec);
     const dedicated = DEDICATED_PARAMETERS[key];
     const alreadySet = key in request;
-    if (dedicated !== undefined && (alreadySet || key === "model" || key === "messages" || key === "system" || key === "user")) {
-      throw new UsageError(`\`--param ${key}\` ${formatValue(value)} repeats ${dedicated}: use ${dedicated} instead.`, usage);
+    if (
+      dedicated !== undefined &&
+      (alreadySet || key === "model" || key === "messages" || key === "system" || key === "user")
+    ) {
+      throw new UsageError(
+        `\`--param ${key}\` ${formatValue(value)} repeats ${dedicated}: use ${dedicated} instead.`,
+        usage,
+      );
     }
     if (alreadySet) throw new UsageError(`\`--param ${key}\` was given twice. Give it once.`, usage);
     request[key] = value;
@@ -152,14 +209,21 @@ export async function runCommand(args: readonly string[], context: CommandContex
   const parsed = parseCommandOrHelp(spec, args, context.stdout);
   if (parsed === null) return EXIT_CODES.ok;
   const { values, positionals } = parsed;
-  const runs = readInteger("--runs", stringFlag(values, "runs") ?? String(DEFAULT_RUNS), { minimum: 1, fix: "Use e.g. 5 runs to compare outputs.", spec });
+  const runs = readInteger("--runs", stringFlag(values, "runs") ?? String(DEFAULT_RUNS), {
+    minimum: 1,
+    fix: "Use e.g. 5 runs to compare outputs.",
+    spec,
+  });
   const color = colorChoice(values, context.stdout, spec);
   const settings = settingsFromFlags(values, spec, context);
   // Validated with the settings' model; the request is rebuilt with the served model once the backend is open.
   requestFromFlags(values, positionals, settings.model ?? "the served model");
   const savePath = stringFlag(values, "save");
   if (booleanFlag(values, "overwrite") && savePath === undefined) {
-    throw new UsageError("`--overwrite` only applies with `--save FILE`. Add --save FILE or drop --overwrite.", { usage: usageLine(spec), command: spec.name });
+    throw new UsageError("`--overwrite` only applies with `--save FILE`. Add --save FILE or drop --overwrite.", {
+      usage: usageLine(spec),
+      command: spec.name,
+    });
   }
   const saveFile = savePath === undefined ? undefined : path.resolve(context.cwd, savePath);
 
@@ -198,16 +262,27 @@ export async function runCommand(args: readonly string[], context: CommandContex
     if (booleanFlag(values, "json")) {
       context.stdout.write(JSON.stringify(batch, null, 2) + "\n");
     } else {
-      const lines = [`seedlab run · ${describeBackend(backend)} · ${runs} run${runs === 1 ? "" : "s"}`, "", renderBatchText(batch, { color, comparison }), ""];
+      const lines = [
+        `seedlab run · ${describeBackend(backend)} · ${runs} run${runs === 1 ? "" : "s"}`,
+        "",
+        renderBatchText(batch, { color, comparison }),
+        "",
+      ];
       if (request.seed === undefined) {
         const seeds = batch.runs.filter((run) => run.seedUsed !== null).map((run) => `#${run.index} ${run.seedUsed}`);
-        lines.push(seeds.length > 0 ? `Seeds the backend used: ${seeds.join(", ")} (replay one with --seed).` : "Seeds the backend used: not reported.");
+        lines.push(
+          seeds.length > 0
+            ? `Seeds the backend used: ${seeds.join(", ")} (replay one with --seed).`
+            : "Seeds the backend used: not reported.",
+        );
       }
       lines.push(`Verdict: ${renderVerdict(comparison)}`);
       context.stdout.write(lines.join("\n") + "\n");
     }
     if (saveFile !== undefined) {
-      context.stderr.write(`Saved ${batch.runs.length} run${batch.runs.length === 1 ? "" : "s"} to ${savePath}${resumed > 0 ? ` (${resumed} resumed from the file, not sent again)` : ""}.\n`);
+      context.stderr.write(
+        `Saved ${batch.runs.length} run${batch.runs.length === 1 ? "" : "s"} to ${savePath}${resumed > 0 ? ` (${resumed} resumed from the file, not sent again)` : ""}.\n`,
+      );
     }
     if (context.signal.aborted) return EXIT_CODES.interrupted;
     if (comparison.failed > 0) {

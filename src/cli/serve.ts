@@ -20,24 +20,54 @@ export const SERVE_COMMAND: CommandSpec = {
   usage: "serve [options]",
   positionals: { minimum: 0, maximum: 0, names: [] },
   flags: {
-    host: { type: "string", placeholder: "HOST", description: "Interface to bind (default 127.0.0.1; 0.0.0.0 exposes it to the network)." },
+    host: {
+      type: "string",
+      placeholder: "HOST",
+      description: "Interface to bind (default 127.0.0.1; 0.0.0.0 exposes it to the network).",
+    },
     port: { type: "string", placeholder: "PORT", description: "Port; 0 picks a free one (default 0)." },
-    model: { type: "string", placeholder: "FILE", description: "GGUF model file (default: SEEDLAB_MODEL_PATH, else the embedded models/stories260K.gguf)." },
-    "batch-size": { type: "string", placeholder: "N", description: "Tokens per llama.cpp batch (default 512; part of the fingerprint)." },
-    threads: { type: "string", placeholder: "N", description: "CPU threads (default 1, the fastest for small models)." },
-    "context-size": { type: "string", placeholder: "N", description: "Context window in tokens (default: the model's, at most 2048)." },
-    "max-queue": { type: "string", placeholder: "N", description: "Requests allowed to wait before a 429 (default 64)." },
+    model: {
+      type: "string",
+      placeholder: "FILE",
+      description: "GGUF model file (default: SEEDLAB_MODEL_PATH, else the embedded models/stories260K.gguf).",
+    },
+    "batch-size": {
+      type: "string",
+      placeholder: "N",
+      description: "Tokens per llama.cpp batch (default 512; part of the fingerprint).",
+    },
+    threads: {
+      type: "string",
+      placeholder: "N",
+      description: "CPU threads (default 1, the fastest for small models).",
+    },
+    "context-size": {
+      type: "string",
+      placeholder: "N",
+      description: "Context window in tokens (default: the model's, at most 2048).",
+    },
+    "max-queue": {
+      type: "string",
+      placeholder: "N",
+      description: "Requests allowed to wait before a 429 (default 64).",
+    },
     "cpu-variant": {
       type: "string",
       placeholder: "NAME",
-      description: "ggml CPU variant: portable (default: the one every CPU runs, same texts on every laptop), auto (the fastest here) or a name such as haswell (default: SEEDLAB_CPU_VARIANT).",
+      description:
+        "ggml CPU variant: portable (default: the one every CPU runs, same texts on every laptop), auto (the fastest here) or a name such as haswell (default: SEEDLAB_CPU_VARIANT).",
     },
-    workers: { type: "string", placeholder: "N", description: "Requests generated at once, each in its own context (default: one per core, at most 4; outputs do not depend on it)." },
+    workers: {
+      type: "string",
+      placeholder: "N",
+      description:
+        "Requests generated at once, each in its own context (default: one per core, at most 4; outputs do not depend on it).",
+    },
   },
   details: [
     "Example:",
     "  seedlab serve --port 8080",
-    "  seedlab run --base-url http://127.0.0.1:8080/v1 --model stories260K \"Once upon a time\" --seed 1",
+    '  seedlab run --base-url http://127.0.0.1:8080/v1 --model stories260K "Once upon a time" --seed 1',
     "",
     "Prints `seedlab local server: URL` once it listens. Exit codes: 0 stopped with Ctrl+C, 2 bad usage,",
     "3 the server could not start (no model file, port in use).",
@@ -68,7 +98,8 @@ export async function serveCommand(args: readonly string[], context: CommandCont
   const options: LocalServerOptions = {};
   for (const [flag, key, minimum, maximum, fix] of RANGES) {
     const text = stringFlag(values, flag);
-    if (text !== undefined) (options as Record<string, number>)[key] = readInteger(`--${flag}`, text, { minimum, maximum, fix, spec });
+    if (text !== undefined)
+      (options as Record<string, number>)[key] = readInteger(`--${flag}`, text, { minimum, maximum, fix, spec });
   }
   const host = stringFlag(values, "host");
   if (host !== undefined) options.host = host;

@@ -60,11 +60,30 @@ export interface Suite {
   prompts: SuitePrompt[];
 }
 
-const SUITE_KEYS = ["$schema", "name", "description", "runs", "minIdenticalShare", "allowedFingerprints", "parameters", "prompts"];
-const PROMPT_KEYS = ["name", "system", "user", "messages", "parameters", "runs", "minIdenticalShare", "allowedFingerprints"];
+const SUITE_KEYS = [
+  "$schema",
+  "name",
+  "description",
+  "runs",
+  "minIdenticalShare",
+  "allowedFingerprints",
+  "parameters",
+  "prompts",
+];
+const PROMPT_KEYS = [
+  "name",
+  "system",
+  "user",
+  "messages",
+  "parameters",
+  "runs",
+  "minIdenticalShare",
+  "allowedFingerprints",
+];
 
 type JsonObject = Record<string, unknown>;
-const isObject = (value: unknown): value is JsonObject => typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
  * Reads and validates a suite file.
@@ -79,13 +98,17 @@ export function readSuite(file: string, resolvedFile: string = file): Suite {
     text = fs.readFileSync(resolvedFile, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new SuiteError(`Cannot read the suite file ${file}${code === "ENOENT" ? ": it does not exist" : `: ${(error as Error).message}`}. See examples/suite.json for the format.`);
+    throw new SuiteError(
+      `Cannot read the suite file ${file}${code === "ENOENT" ? ": it does not exist" : `: ${(error as Error).message}`}. See examples/suite.json for the format.`,
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new SuiteError(`The suite file ${file} is not valid JSON: ${(error as Error).message}. Fix it, or start from examples/suite.json.`);
+    throw new SuiteError(
+      `The suite file ${file} is not valid JSON: ${(error as Error).message}. Fix it, or start from examples/suite.json.`,
+    );
   }
   return parseSuite(json, file);
 }
@@ -105,9 +128,11 @@ export function parseSuite(json: unknown, file = "the suite"): Suite {
   const suite = json as JsonObject;
   checkKeys(suite, SUITE_KEYS, "", file);
   const name = suite.name === undefined ? "seedlab check" : suite.name;
-  if (typeof name !== "string" || name.trim() === "") fail("name", "a non-empty string", name, "Name the suite, or leave `name` out.");
+  if (typeof name !== "string" || name.trim() === "")
+    fail("name", "a non-empty string", name, "Name the suite, or leave `name` out.");
   const description = suite.description ?? null;
-  if (description !== null && typeof description !== "string") fail("description", "a string", description, "Describe the suite in words, or leave it out.");
+  if (description !== null && typeof description !== "string")
+    fail("description", "a string", description, "Describe the suite in words, or leave it out.");
 
   const defaults = {
     runs: readRuns(suite.runs, "runs", DEFAULT_SUITE_RUNS, fail),
@@ -118,19 +143,37 @@ export function parseSuite(json: unknown, file = "the suite"): Suite {
 
   const promptsValue = suite.prompts;
   if (!Array.isArray(promptsValue) || promptsValue.length === 0) {
-    fail("prompts", "a non-empty array of prompts", promptsValue, 'Add e.g. "prompts": [{ "user": "Once upon a time" }].');
+    fail(
+      "prompts",
+      "a non-empty array of prompts",
+      promptsValue,
+      'Add e.g. "prompts": [{ "user": "Once upon a time" }].',
+    );
   }
   const prompts = (promptsValue as unknown[]).map((value, index): SuitePrompt => {
     const at = `prompts[${index}]`;
-    if (!isObject(value)) fail(at, "an object with `user` (or `messages`)", value, 'Write e.g. { "name": "story", "user": "Once upon a time" }.');
+    if (!isObject(value))
+      fail(
+        at,
+        "an object with `user` (or `messages`)",
+        value,
+        'Write e.g. { "name": "story", "user": "Once upon a time" }.',
+      );
     const prompt = value as JsonObject;
     checkKeys(prompt, PROMPT_KEYS, `${at}.`, file);
     const promptName = prompt.name ?? `prompt ${index + 1}`;
-    if (typeof promptName !== "string" || promptName.trim() === "") fail(`${at}.name`, "a non-empty string", promptName, "Name the prompt, or leave `name` out.");
+    if (typeof promptName !== "string" || promptName.trim() === "")
+      fail(`${at}.name`, "a non-empty string", promptName, "Name the prompt, or leave `name` out.");
     const ownParameters = readParameters(prompt.parameters, `${at}.parameters`, fail);
     const request: JsonObject = { ...defaults.parameters, ...ownParameters };
     for (const key of ["system", "user", "messages"] as const) {
-      if (key in request) fail(`${at}.parameters.${key}`, "absent", request[key], `Write \`${key}\` next to \`parameters\`, not inside it.`);
+      if (key in request)
+        fail(
+          `${at}.parameters.${key}`,
+          "absent",
+          request[key],
+          `Write \`${key}\` next to \`parameters\`, not inside it.`,
+        );
       if (prompt[key] !== undefined) request[key] = prompt[key];
     }
     if (prompt.user === undefined && prompt.messages === undefined) {
@@ -141,7 +184,9 @@ export function parseSuite(json: unknown, file = "the suite"): Suite {
       buildChatParameters({ model: "seedlab-suite-check", ...request } as ChatRequest);
     } catch (error) {
       if (error instanceof InvalidParameterError) {
-        const key = ["system", "user", "messages"].some((name) => error.parameter.startsWith(name)) ? error.parameter : `parameters.${error.parameter}`;
+        const key = ["system", "user", "messages"].some((name) => error.parameter.startsWith(name))
+          ? error.parameter
+          : `parameters.${error.parameter}`;
         throw new SuiteError(`In ${file}, \`${at}.${key}\`: ${error.message}`);
       }
       throw error;
@@ -150,13 +195,29 @@ export function parseSuite(json: unknown, file = "the suite"): Suite {
       name: promptName as string,
       request: request as SuitePrompt["request"],
       runs: readRuns(prompt.runs, `${at}.runs`, defaults.runs, fail),
-      minIdenticalShare: readShare(prompt.minIdenticalShare, `${at}.minIdenticalShare`, defaults.minIdenticalShare, fail),
-      allowedFingerprints: readFingerprints(prompt.allowedFingerprints, `${at}.allowedFingerprints`, defaults.allowedFingerprints, fail),
+      minIdenticalShare: readShare(
+        prompt.minIdenticalShare,
+        `${at}.minIdenticalShare`,
+        defaults.minIdenticalShare,
+        fail,
+      ),
+      allowedFingerprints: readFingerprints(
+        prompt.allowedFingerprints,
+        `${at}.allowedFingerprints`,
+        defaults.allowedFingerprints,
+        fail,
+      ),
     };
   });
   const seen = new Set<string>();
   prompts.forEach((prompt, index) => {
-    if (seen.has(prompt.name)) fail(`prompts[${index}].name`, "unique in the suite", prompt.name, "Give each prompt its own name: reports and JUnit test cases are named after them.");
+    if (seen.has(prompt.name))
+      fail(
+        `prompts[${index}].name`,
+        "unique in the suite",
+        prompt.name,
+        "Give each prompt its own name: reports and JUnit test cases are named after them.",
+      );
     seen.add(prompt.name);
   });
   return { name: name as string, description: description as string | null, prompts };
@@ -167,21 +228,24 @@ type Fail = (key: string, expected: string, value: unknown, fix: string) => neve
 function checkKeys(object: JsonObject, known: readonly string[], prefix: string, file: string): void {
   for (const key of Object.keys(object)) {
     if (!known.includes(key)) {
-      throw new SuiteError(`In ${file}: unknown key \`${prefix}${key}\`. Known keys here: ${known.join(", ")}. Chat Completions parameters go in \`${prefix}parameters\`.`);
+      throw new SuiteError(
+        `In ${file}: unknown key \`${prefix}${key}\`. Known keys here: ${known.join(", ")}. Chat Completions parameters go in \`${prefix}parameters\`.`,
+      );
     }
   }
 }
 
 function readRuns(value: unknown, key: string, fallback: number, fail: Fail): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) fail(key, "a whole number from 1 and up", value, "Use e.g. 5 runs per prompt.");
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1)
+    fail(key, "a whole number from 1 and up", value, "Use e.g. 5 runs per prompt.");
   return value as number;
 }
 
 function readShare(value: unknown, key: string, fallback: number, fail: Fail): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > 1) {
-    fail(key, "a share from 0 to 1", value, "Use 1 for \"every run identical\", 0.8 for \"4 of 5\".");
+    fail(key, "a share from 0 to 1", value, 'Use 1 for "every run identical", 0.8 for "4 of 5".');
   }
   return value as number;
 }
@@ -190,15 +254,27 @@ function readFingerprints(value: unknown, key: string, fallback: string[] | null
   if (value === undefined) return fallback;
   if (value === null) return null;
   if (!Array.isArray(value) || value.length === 0 || !value.every((item) => typeof item === "string" && item !== "")) {
-    fail(key, "a non-empty array of fingerprint strings (\"none\" for responses without one), or null for any", value, 'Write e.g. ["fp_44709d6fcb"].');
+    fail(
+      key,
+      'a non-empty array of fingerprint strings ("none" for responses without one), or null for any',
+      value,
+      'Write e.g. ["fp_44709d6fcb"].',
+    );
   }
   return [...(value as string[])];
 }
 
 function readParameters(value: unknown, key: string, fail: Fail): JsonObject {
   if (value === undefined) return {};
-  if (!isObject(value)) fail(key, "an object of Chat Completions parameters", value, 'Write e.g. { "seed": 123, "temperature": 0 }.');
+  if (!isObject(value))
+    fail(key, "an object of Chat Completions parameters", value, 'Write e.g. { "seed": 123, "temperature": 0 }.');
   const parameters = value as JsonObject;
-  if ("stream" in parameters && parameters.stream) fail(`${key}.stream`, "absent or false", parameters.stream, "seedlab compares whole responses: leave `stream` out.");
+  if ("stream" in parameters && parameters.stream)
+    fail(
+      `${key}.stream`,
+      "absent or false",
+      parameters.stream,
+      "seedlab compares whole responses: leave `stream` out.",
+    );
   return { ...parameters };
 }

@@ -48,7 +48,10 @@ export async function runBatch({
   if (indexes !== undefined) validateIndexes(indexes, runs);
   const parameters = buildChatParameters(request);
   const sent = indexes ?? Array.from({ length: runs }, (_, index) => index);
-  return runPool(sent.map(() => parameters), { concurrency, ...options, label: options.label ?? describeParameters(parameters), indexes: sent });
+  return runPool(
+    sent.map(() => parameters),
+    { concurrency, ...options, label: options.label ?? describeParameters(parameters), indexes: sent },
+  );
 }
 
 function validateIndexes(indexes: unknown, runs: number): void {
@@ -71,7 +74,11 @@ function validateIndexes(indexes: unknown, runs: number): void {
  * @returns The batch, runs in the order of `requests`.
  * @throws {InvalidParameterError} For any bad request or option, before any request is sent.
  */
-export async function runRequests({ requests, concurrency = DEFAULT_CONCURRENCY, ...options }: BatchOptions & { requests: ChatRequest[] }): Promise<Batch> {
+export async function runRequests({
+  requests,
+  concurrency = DEFAULT_CONCURRENCY,
+  ...options
+}: BatchOptions & { requests: ChatRequest[] }): Promise<Batch> {
   validateBatchOptions({ runs: Array.isArray(requests) ? requests.length : requests, concurrency });
   const parameters = requests.map((request) => buildChatParameters(request));
   return runPool(parameters, { concurrency, ...options });
@@ -89,7 +96,16 @@ export function describeParameters(parameters: ChatParameters): string {
 
 async function runPool(
   parametersList: ChatParameters[],
-  { client, concurrency, onProgress, label, signal, timeoutMs, maxRetries, indexes }: Omit<BatchOptions, "concurrency"> & { concurrency: number; indexes?: readonly number[] },
+  {
+    client,
+    concurrency,
+    onProgress,
+    label,
+    signal,
+    timeoutMs,
+    maxRetries,
+    indexes,
+  }: Omit<BatchOptions, "concurrency"> & { concurrency: number; indexes?: readonly number[] },
 ): Promise<Batch> {
   assertClientOpen(client);
   const startedAt = new Date().toISOString();
@@ -122,8 +138,20 @@ async function runPool(
       const index = indexes?.[position] ?? position;
       const parameters = parametersList[position] as ChatParameters;
       if (signal?.aborted) {
-        const base = { index, parameters, parametersHash: hashParameters(parameters), startedAt: new Date().toISOString() };
-        record(failedRun(base, { latencyMs: 0, attempts: 0, error: { type: "AbortError", status: null, message: "The batch was aborted before this run was sent." } }), position);
+        const base = {
+          index,
+          parameters,
+          parametersHash: hashParameters(parameters),
+          startedAt: new Date().toISOString(),
+        };
+        record(
+          failedRun(base, {
+            latencyMs: 0,
+            attempts: 0,
+            error: { type: "AbortError", status: null, message: "The batch was aborted before this run was sent." },
+          }),
+          position,
+        );
         continue;
       }
       const options: { index: number; signal?: AbortSignal; timeoutMs?: number; maxRetries?: number } = { index };
@@ -138,7 +166,11 @@ async function runPool(
   if (progressError !== null) throw (progressError as { error: unknown }).error;
   const first = parametersList[0];
   return {
-    label: label ?? (first !== undefined && parametersList.every((parameters) => parameters === first) ? describeParameters(first) : `${total} requests`),
+    label:
+      label ??
+      (first !== undefined && parametersList.every((parameters) => parameters === first)
+        ? describeParameters(first)
+        : `${total} requests`),
     runs,
     concurrency,
     startedAt,

@@ -12,7 +12,6 @@ import { explainUnsupportedParameter, validateChatParameters } from "./validate"
 import { EXIT_CODES, SeedlabError, ShownAs, formatValue, invalidParameter } from "./errors";
 import { assertClientOpen } from "./backend-session";
 
-
 /**
  * One request as a caller writes it: `system` + `user`, or a `messages` array; any further Chat
  * Completions parameter is sent as given.
@@ -58,7 +57,10 @@ export class ChatRequestError extends SeedlabError {
    */
   constructor(run: ChatRun, cause: unknown) {
     const error = run.error as RunError;
-    super(`${error.type}${error.status === null ? "" : ` (HTTP ${error.status})`}: ${error.message}`, { exitCode: EXIT_CODES.failed, cause });
+    super(`${error.type}${error.status === null ? "" : ` (HTTP ${error.status})`}: ${error.message}`, {
+      exitCode: EXIT_CODES.failed,
+      cause,
+    });
     this.run = run;
   }
 }
@@ -80,16 +82,22 @@ export function buildChatParameters(request: ChatRequest): ChatParameters {
     throw invalidParameter("messages", "given without `system`/`user`", new ShownAs("both"), fix);
   }
   if (messages === undefined && typeof user !== "string") {
-    throw invalidParameter("user", "the prompt text", user, "Pass user: \"...\" or a messages array.");
+    throw invalidParameter("user", "the prompt text", user, 'Pass user: "..." or a messages array.');
   }
   if (system !== undefined && typeof system !== "string") {
     throw invalidParameter("system", "a string", system, "Pass the instructions as text, or leave it out.");
   }
   if ("stream" in rest && rest.stream) {
-    throw invalidParameter("stream", "false or absent", rest.stream, "seedlab records whole responses: leave `stream` out.");
+    throw invalidParameter(
+      "stream",
+      "false or absent",
+      rest.stream,
+      "seedlab records whole responses: leave `stream` out.",
+    );
   }
   delete rest.stream;
-  const maxTokens = max_tokens === undefined ? (rest.max_completion_tokens === undefined ? DEFAULT_MAX_TOKENS : null) : max_tokens;
+  const maxTokens =
+    max_tokens === undefined ? (rest.max_completion_tokens === undefined ? DEFAULT_MAX_TOKENS : null) : max_tokens;
   const parameters: ChatParameters = {
     model,
     messages: messages ?? [
@@ -114,7 +122,8 @@ export function buildChatParameters(request: ChatRequest): ChatParameters {
  * @returns The canonical JSON text.
  */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? "null" : canonicalJson(item))).join(",")}]`;
+  if (Array.isArray(value))
+    return `[${value.map((item) => (item === undefined ? "null" : canonicalJson(item))).join(",")}]`;
   if (typeof value === "object" && value !== null) {
     const entries = Object.keys(value)
       .sort()
@@ -144,7 +153,11 @@ export function hashParameters(parameters: ChatParameters): string {
  * @throws {BackendClosedError} When the client's backend was closed, before anything is sent.
  * @throws {ChatRequestError} When the request fails (after retries); `cause` is the SDK error, `run` the record.
  */
-export async function getChatResponse(client: OpenAI, request: ChatRequest, options: ChatOptions = {}): Promise<ChatRun> {
+export async function getChatResponse(
+  client: OpenAI,
+  request: ChatRequest,
+  options: ChatOptions = {},
+): Promise<ChatRun> {
   assertClientOpen(client);
   const { run, cause } = await sendChat(client, buildChatParameters(request), options);
   if (run.error !== null) throw new ChatRequestError(run, cause);
@@ -161,7 +174,11 @@ export async function getChatResponse(client: OpenAI, request: ChatRequest, opti
  * @throws {InvalidParameterError} Only for bad input, before anything is sent.
  * @throws {BackendClosedError} When the client's backend was closed, before anything is sent.
  */
-export async function tryChatResponse(client: OpenAI, request: ChatRequest, options: ChatOptions = {}): Promise<ChatRun> {
+export async function tryChatResponse(
+  client: OpenAI,
+  request: ChatRequest,
+  options: ChatOptions = {},
+): Promise<ChatRun> {
   assertClientOpen(client);
   return (await sendChat(client, buildChatParameters(request), options)).run;
 }
@@ -173,7 +190,11 @@ export async function tryChatResponse(client: OpenAI, request: ChatRequest, opti
  * @param options `index`, `signal`, per-call `timeoutMs` and `maxRetries`.
  * @returns The run, and the SDK error as `cause` when it failed.
  */
-export async function sendChat(client: OpenAI, parameters: ChatParameters, { index = 0, signal, timeoutMs, maxRetries }: ChatOptions = {}): Promise<{ run: ChatRun; cause: unknown }> {
+export async function sendChat(
+  client: OpenAI,
+  parameters: ChatParameters,
+  { index = 0, signal, timeoutMs, maxRetries }: ChatOptions = {},
+): Promise<{ run: ChatRun; cause: unknown }> {
   // Count HTTP attempts (retries included) with a fetch wrapper on a per-request copy of the client.
   let attempts = 0;
   const baseFetch: typeof fetch = (client as unknown as { fetch?: typeof fetch }).fetch ?? fetch;
@@ -196,7 +217,10 @@ export async function sendChat(client: OpenAI, parameters: ChatParameters, { ind
     if (maxRetries !== undefined) requestOptions.maxRetries = maxRetries;
     const { data, response } = await client
       .withOptions({ fetch: countingFetch })
-      .chat.completions.create({ ...parameters, stream: false } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, requestOptions)
+      .chat.completions.create(
+        { ...parameters, stream: false } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+        requestOptions,
+      )
       .withResponse();
     const latencyMs = performance.now() - started;
     // A server that is not quite OpenAI-compatible may omit anything: record what is missing, never a bare TypeError.
@@ -211,7 +235,11 @@ export async function sendChat(client: OpenAI, parameters: ChatParameters, { ind
     }
     const choice = data.choices[0];
     if (choice === undefined) {
-      const error: RunError = { type: "EmptyResponseError", status: response.status, message: "The response had no choices." };
+      const error: RunError = {
+        type: "EmptyResponseError",
+        status: response.status,
+        message: "The response had no choices.",
+      };
       return { run: failedRun(base, { latencyMs, attempts, error }), cause: new Error(error.message) };
     }
     const headerSeed = Number(response.headers.get(SEED_HEADER) ?? Number.NaN);
@@ -223,7 +251,7 @@ export async function sendChat(client: OpenAI, parameters: ChatParameters, { ind
       promptTokens: data.usage?.prompt_tokens ?? null,
       completionTokens: data.usage?.completion_tokens ?? null,
       finishReason: choice.finish_reason ?? null,
-      seedUsed: Number.isSafeInteger(headerSeed) ? headerSeed : parameters.seed ?? null,
+      seedUsed: Number.isSafeInteger(headerSeed) ? headerSeed : (parameters.seed ?? null),
       responseModel: data.model ?? null,
       logprobs: readLogprobs(choice.logprobs),
       latencyMs,
@@ -267,9 +295,11 @@ export function failedRun(
 function causeMessages(cause: unknown): string[] {
   const messages: string[] = [];
   for (let current = cause, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth += 1) {
-    const text = (current as NodeJS.ErrnoException).code && !current.message.includes(String((current as NodeJS.ErrnoException).code))
-      ? `${current.message} ${(current as NodeJS.ErrnoException).code}`
-      : current.message;
+    const text =
+      (current as NodeJS.ErrnoException).code &&
+      !current.message.includes(String((current as NodeJS.ErrnoException).code))
+        ? `${current.message} ${(current as NodeJS.ErrnoException).code}`
+        : current.message;
     if (text !== "fetch failed" && !messages.includes(text)) messages.push(text);
   }
   return messages;
@@ -277,7 +307,8 @@ function causeMessages(cause: unknown): string[] {
 
 /** What a parsed response lacks to be read as a chat completion, or null when nothing is missing. */
 function describeMissing(data: unknown): string | null {
-  if (typeof data !== "object" || data === null) return `the body is ${data === undefined || data === null ? "empty" : formatValue(data)}`;
+  if (typeof data !== "object" || data === null)
+    return `the body is ${data === undefined || data === null ? "empty" : formatValue(data)}`;
   const choices = (data as { choices?: unknown }).choices;
   if (!Array.isArray(choices)) return "it has no `choices` array";
   const first: unknown = choices[0];
@@ -292,7 +323,10 @@ function readLogprobs(logprobs: OpenAI.Chat.ChatCompletion.Choice["logprobs"] | 
   return logprobs.content.map((entry) => ({
     token: entry.token,
     logprob: entry.logprob,
-    topLogprobs: (entry.top_logprobs ?? []).map((alternative) => ({ token: alternative.token, logprob: alternative.logprob })),
+    topLogprobs: (entry.top_logprobs ?? []).map((alternative) => ({
+      token: alternative.token,
+      logprob: alternative.logprob,
+    })),
   }));
 }
 
@@ -304,7 +338,12 @@ function readLogprobs(logprobs: OpenAI.Chat.ChatCompletion.Choice["logprobs"] | 
  * @returns The record.
  */
 export function toRunError(error: unknown, apiKey: string | null = null): RunError {
-  const type = error instanceof Error ? (error.constructor?.name && error.constructor.name !== "Error" ? error.constructor.name : error.name) : "Error";
+  const type =
+    error instanceof Error
+      ? error.constructor?.name && error.constructor.name !== "Error"
+        ? error.constructor.name
+        : error.name
+      : "Error";
   const status = error instanceof OpenAI.APIError && typeof error.status === "number" ? error.status : null;
   let message = error instanceof Error ? error.message : String(error);
   // The SDK lets a JSON parse failure of the response body through as a bare SyntaxError.

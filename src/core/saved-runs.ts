@@ -125,7 +125,14 @@ export type SavedBatchOptions = BatchOptions & {
  * @throws {InvalidParameterError} For bad input, before anything is sent.
  * @throws {SavedRunsError} When the file holds a bad line or runs of a different request; nothing is sent.
  */
-export async function runSavedBatch({ path: file, request, runs = DEFAULT_RUNS, concurrency = DEFAULT_CONCURRENCY, onProgress, ...options }: SavedBatchOptions): Promise<Batch & { resumed: number }> {
+export async function runSavedBatch({
+  path: file,
+  request,
+  runs = DEFAULT_RUNS,
+  concurrency = DEFAULT_CONCURRENCY,
+  onProgress,
+  ...options
+}: SavedBatchOptions): Promise<Batch & { resumed: number }> {
   validatePath(file);
   validateBatchOptions({ runs, concurrency });
   const parameters = buildChatParameters(request);
@@ -141,7 +148,9 @@ export async function runSavedBatch({ path: file, request, runs = DEFAULT_RUNS, 
     });
   }
   const byIndex = new Map<number, ChatRun>(saved.map((run) => [run.index, run]));
-  const indexes = Array.from({ length: runs }, (_, index) => index).filter((index) => byIndex.get(index)?.error !== null);
+  const indexes = Array.from({ length: runs }, (_, index) => index).filter(
+    (index) => byIndex.get(index)?.error !== null,
+  );
   const resumed = runs - indexes.length;
   // The file is only appended to from here on (appendRun drops an unfinished last line first), so
   // an interruption at any point leaves every finished run on disk.
@@ -169,7 +178,7 @@ export async function runSavedBatch({ path: file, request, runs = DEFAULT_RUNS, 
 
 function validatePath(file: unknown): asserts file is string {
   if (typeof file !== "string" || file.trim() === "") {
-    throw invalidParameter("path", "a file path", file, "Use e.g. \"out/runs/seed-123.jsonl\".");
+    throw invalidParameter("path", "a file path", file, 'Use e.g. "out/runs/seed-123.jsonl".');
   }
 }
 
@@ -184,7 +193,10 @@ function serialiseRun(run: ChatRun): string {
 function scrub(run: ChatRun, apiKey: string | null): ChatRun {
   const error = run.error === null ? null : { ...run.error, message: redactSecrets(run.error.message, apiKey) };
   const secret = apiKey !== null && apiKey !== NO_API_KEY && apiKey.length >= 4 ? apiKey : null;
-  const content = run.content === null || secret === null || !run.content.includes(secret) ? run.content : run.content.split(secret).join("[redacted]");
+  const content =
+    run.content === null || secret === null || !run.content.includes(secret)
+      ? run.content
+      : run.content.split(secret).join("[redacted]");
   return { ...run, content, error };
 }
 
@@ -233,27 +245,46 @@ const NULLABLE_NUMBERS = ["promptTokens", "completionTokens", "seedUsed"] as con
 
 /** What makes a parsed line not a `ChatRun`, or null when it is one. */
 function findRunProblem(value: unknown): string | null {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return `expected an object, got ${formatValue(value)}`;
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return `expected an object, got ${formatValue(value)}`;
   const run = value as Record<string, unknown>;
-  if (typeof run.index !== "number" || !Number.isSafeInteger(run.index) || run.index < 0) return `\`index\` should be an integer from 0, got ${formatValue(run.index)}`;
+  if (typeof run.index !== "number" || !Number.isSafeInteger(run.index) || run.index < 0)
+    return `\`index\` should be an integer from 0, got ${formatValue(run.index)}`;
   for (const key of NULLABLE_STRINGS) {
-    if (run[key] !== null && typeof run[key] !== "string") return `\`${key}\` should be a string or null, got ${formatValue(run[key])}`;
+    if (run[key] !== null && typeof run[key] !== "string")
+      return `\`${key}\` should be a string or null, got ${formatValue(run[key])}`;
   }
   for (const key of NULLABLE_NUMBERS) {
-    if (run[key] !== null && typeof run[key] !== "number") return `\`${key}\` should be a number or null, got ${formatValue(run[key])}`;
+    if (run[key] !== null && typeof run[key] !== "number")
+      return `\`${key}\` should be a number or null, got ${formatValue(run[key])}`;
   }
-  if (run.logprobs !== null && !Array.isArray(run.logprobs)) return `\`logprobs\` should be an array or null, got ${formatValue(run.logprobs)}`;
+  if (run.logprobs !== null && !Array.isArray(run.logprobs))
+    return `\`logprobs\` should be an array or null, got ${formatValue(run.logprobs)}`;
   if (typeof run.latencyMs !== "number") return `\`latencyMs\` should be a number, got ${formatValue(run.latencyMs)}`;
-  if (typeof run.attempts !== "number" || !Number.isSafeInteger(run.attempts) || run.attempts < 0) return `\`attempts\` should be an integer from 0, got ${formatValue(run.attempts)}`;
+  if (typeof run.attempts !== "number" || !Number.isSafeInteger(run.attempts) || run.attempts < 0)
+    return `\`attempts\` should be an integer from 0, got ${formatValue(run.attempts)}`;
   const parameters = run.parameters as Record<string, unknown> | null | undefined;
-  if (typeof parameters !== "object" || parameters === null || typeof parameters.model !== "string" || !Array.isArray(parameters.messages)) {
+  if (
+    typeof parameters !== "object" ||
+    parameters === null ||
+    typeof parameters.model !== "string" ||
+    !Array.isArray(parameters.messages)
+  ) {
     return `\`parameters\` should be the request body { model, messages, ... }, got ${formatValue(run.parameters)}`;
   }
-  if (typeof run.parametersHash !== "string" || !/^[0-9a-f]{16}$/.test(run.parametersHash)) return `\`parametersHash\` should be 16 hex digits, got ${formatValue(run.parametersHash)}`;
-  if (typeof run.startedAt !== "string") return `\`startedAt\` should be an ISO time, got ${formatValue(run.startedAt)}`;
+  if (typeof run.parametersHash !== "string" || !/^[0-9a-f]{16}$/.test(run.parametersHash))
+    return `\`parametersHash\` should be 16 hex digits, got ${formatValue(run.parametersHash)}`;
+  if (typeof run.startedAt !== "string")
+    return `\`startedAt\` should be an ISO time, got ${formatValue(run.startedAt)}`;
   const error = run.error as Record<string, unknown> | null | undefined;
   if (error !== null) {
-    if (typeof error !== "object" || error === undefined || typeof error.type !== "string" || typeof error.message !== "string" || (error.status !== null && typeof error.status !== "number")) {
+    if (
+      typeof error !== "object" ||
+      error === undefined ||
+      typeof error.type !== "string" ||
+      typeof error.message !== "string" ||
+      (error.status !== null && typeof error.status !== "number")
+    ) {
       return `\`error\` should be null or { type, status, message }, got ${formatValue(run.error)}`;
     }
   }

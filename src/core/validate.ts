@@ -69,16 +69,31 @@ export function validateCount(
  */
 export function validateMessages(messages: unknown): asserts messages is ChatMessage[] {
   if (!Array.isArray(messages) || messages.length === 0) {
-    fail("messages", "a non-empty array of { role, content }", messages, 'Pass at least one message, e.g. [{ role: "user", content: "Hello" }].');
+    fail(
+      "messages",
+      "a non-empty array of { role, content }",
+      messages,
+      'Pass at least one message, e.g. [{ role: "user", content: "Hello" }].',
+    );
   }
   messages.forEach((message: unknown, index) => {
     const parameter = `messages[${index}]`;
     if (typeof message !== "object" || message === null) {
-      fail(parameter, "an object { role, content }", message, 'Write each message as { role: "user", content: "..." }.');
+      fail(
+        parameter,
+        "an object { role, content }",
+        message,
+        'Write each message as { role: "user", content: "..." }.',
+      );
     }
     const { role, content } = message as { role?: unknown; content?: unknown };
     if (typeof role !== "string" || !(MESSAGE_ROLES as readonly string[]).includes(role)) {
-      fail(`${parameter}.role`, `one of ${MESSAGE_ROLES.map((known) => `"${known}"`).join(", ")}`, role, 'Use "system" for instructions and "user" for the prompt.');
+      fail(
+        `${parameter}.role`,
+        `one of ${MESSAGE_ROLES.map((known) => `"${known}"`).join(", ")}`,
+        role,
+        'Use "system" for instructions and "user" for the prompt.',
+      );
     }
     if (typeof content !== "string") {
       fail(`${parameter}.content`, "a string", content, "Pass the message text as a plain string.");
@@ -94,10 +109,20 @@ export function validateMessages(messages: unknown): asserts messages is ChatMes
  */
 export function validateChatParameters(parameters: ChatParameters): void {
   if (typeof parameters !== "object" || parameters === null) {
-    fail("request", "an object with `model` and `messages`", parameters, "Pass { model, system, user } or { model, messages }.");
+    fail(
+      "request",
+      "an object with `model` and `messages`",
+      parameters,
+      "Pass { model, system, user } or { model, messages }.",
+    );
   }
   if (typeof parameters.model !== "string" || parameters.model.trim() === "") {
-    fail("model", "a model name", parameters.model, "Pass the model to use, e.g. gpt-4o-mini (OpenAI) or stories260K (local); see SEEDLAB_MODEL.");
+    fail(
+      "model",
+      "a model name",
+      parameters.model,
+      "Pass the model to use, e.g. gpt-4o-mini (OpenAI) or stories260K (local); see SEEDLAB_MODEL.",
+    );
   }
   validateMessages(parameters.messages);
   if (parameters.seed !== undefined) validateSeed(parameters.seed);
@@ -110,7 +135,12 @@ export function validateChatParameters(parameters: ChatParameters): void {
     validateCount(parameters.n, { parameter: "n", fix: "Use 1 and run the request several times to compare outputs." });
     // A run records one choice (its content, tokens and fingerprint); more would be dropped silently.
     if (parameters.n !== 1) {
-      fail("n", "1 (one choice per run)", parameters.n, "Leave `n` out and send the request several times instead (`runs` in runBatch, `-n` on the command line): every run is then recorded and compared.");
+      fail(
+        "n",
+        "1 (one choice per run)",
+        parameters.n,
+        "Leave `n` out and send the request several times instead (`runs` in runBatch, `-n` on the command line): every run is then recorded and compared.",
+      );
     }
   }
   if (parameters.max_tokens !== undefined) {
@@ -171,11 +201,17 @@ export function validateBaseURL(baseURL: unknown, parameter = "OPENAI_BASE_URL")
     }
   }
   if (!valid) {
-    fail(parameter, "an http(s) URL", baseURL, "Use the server's OpenAI-compatible base URL, e.g. http://localhost:11434/v1 for Ollama.");
+    fail(
+      parameter,
+      "an http(s) URL",
+      baseURL,
+      "Use the server's OpenAI-compatible base URL, e.g. http://localhost:11434/v1 for Ollama.",
+    );
   }
 }
 
-const UNSUPPORTED_PARAMETER = /unsupported (value|parameter)[^]*?'(temperature|seed|top_p|max_tokens)'|'(temperature|seed|top_p|max_tokens)'[^]*?(not supported|does not support)/i;
+const UNSUPPORTED_PARAMETER =
+  /unsupported (value|parameter)[^]*?'(temperature|seed|top_p|max_tokens)'|'(temperature|seed|top_p|max_tokens)'[^]*?(not supported|does not support)/i;
 
 /**
  * Adds what to change to an API error message that says the model rejects `temperature`, `seed`,
@@ -188,8 +224,9 @@ export function explainUnsupportedParameter(message: string): string {
   const match = UNSUPPORTED_PARAMETER.exec(message);
   if (!match) return message;
   const parameter = match[2] ?? match[3] ?? "temperature";
-  const change = parameter === "max_tokens"
-    ? "send `max_completion_tokens` instead of `max_tokens`, or use a model that accepts `temperature` and `seed`, e.g. gpt-4o-mini (SEEDLAB_MODEL=gpt-4o-mini)."
-    : "use a model that accepts `temperature` and `seed`, e.g. gpt-4o-mini (SEEDLAB_MODEL=gpt-4o-mini); reasoning models ignore or reject them.";
+  const change =
+    parameter === "max_tokens"
+      ? "send `max_completion_tokens` instead of `max_tokens`, or use a model that accepts `temperature` and `seed`, e.g. gpt-4o-mini (SEEDLAB_MODEL=gpt-4o-mini)."
+      : "use a model that accepts `temperature` and `seed`, e.g. gpt-4o-mini (SEEDLAB_MODEL=gpt-4o-mini); reasoning models ignore or reject them.";
   return `${message} This model does not accept \`${parameter}\` as sent: ${change}`;
 }

@@ -54,7 +54,19 @@ const VARIANT_FEATURES: Record<string, readonly string[]> = {
   icelake: ["sse42", "avx", "f16c", "fma", "avx2", "bmi2", "avx512", "avx512_vbmi", "avx512_vnni"],
   cooperlake: ["sse42", "avx", "f16c", "fma", "avx2", "bmi2", "avx512", "avx512_vnni", "avx512_bf16"],
   zen4: ["sse42", "avx", "f16c", "fma", "avx2", "bmi2", "avx512", "avx512_vbmi", "avx512_vnni", "avx512_bf16"],
-  sapphirerapids: ["sse42", "avx", "f16c", "fma", "avx2", "bmi2", "avx512", "avx512_vbmi", "avx512_vnni", "avx512_bf16", "amx_int8"],
+  sapphirerapids: [
+    "sse42",
+    "avx",
+    "f16c",
+    "fma",
+    "avx2",
+    "bmi2",
+    "avx512",
+    "avx512_vbmi",
+    "avx512_vnni",
+    "avx512_bf16",
+    "amx_int8",
+  ],
   "armv8.0_1": [],
   "armv8.2_1": ["dotprod"],
   "armv8.2_2": ["dotprod", "fp16"],
@@ -69,8 +81,24 @@ const VARIANT_FEATURES: Record<string, readonly string[]> = {
 };
 
 const FEATURE_SCORE_BITS: Record<string, number> = {
-  fma: 1, f16c: 2, sse42: 4, bmi2: 8, avx: 16, avx2: 32, avx_vnni: 64, avx512: 128, avx512_vbmi: 256, avx512_bf16: 512, avx512_vnni: 1024, amx_int8: 2048,
-  dotprod: 2, fp16: 4, sve: 8, i8mm: 16, sve2: 32, sme: 64,
+  fma: 1,
+  f16c: 2,
+  sse42: 4,
+  bmi2: 8,
+  avx: 16,
+  avx2: 32,
+  avx_vnni: 64,
+  avx512: 128,
+  avx512_vbmi: 256,
+  avx512_bf16: 512,
+  avx512_vnni: 1024,
+  amx_int8: 2048,
+  dotprod: 2,
+  fp16: 4,
+  sve: 8,
+  i8mm: 16,
+  sve2: 32,
+  sme: 64,
 };
 
 /**
@@ -120,7 +148,10 @@ export interface ResolvedCpuVariant {
  * @param arch - `process.arch` by default.
  * @returns the package, or null when it is not installed.
  */
-export function findBinaryPackage(platform: string = process.platform, arch: string = process.arch): BinaryPackage | null {
+export function findBinaryPackage(
+  platform: string = process.platform,
+  arch: string = process.arch,
+): BinaryPackage | null {
   const folder = binaryFolderName(platform, arch);
   if (folder === null) return null;
   const name = `@node-llama-cpp/${folder}`;
@@ -129,7 +160,8 @@ export function findBinaryPackage(platform: string = process.platform, arch: str
   for (;;) {
     const candidate = path.join(from, "node_modules", ...name.split("/"));
     if (fs.existsSync(path.join(candidate, "package.json"))) {
-      const version = (JSON.parse(fs.readFileSync(path.join(candidate, "package.json"), "utf8")) as { version: string }).version;
+      const version = (JSON.parse(fs.readFileSync(path.join(candidate, "package.json"), "utf8")) as { version: string })
+        .version;
       const binsDirectory = path.join(candidate, "bins", folder);
       return { name, version, directory: candidate, binsDirectory, variants: listVariantsInFolder(binsDirectory) };
     }
@@ -146,9 +178,14 @@ export function findBinaryPackage(platform: string = process.platform, arch: str
  */
 export function listVariantsInFolder(binsDirectory: string): string[] {
   const files = fs.existsSync(binsDirectory) ? fs.readdirSync(binsDirectory) : [];
-  const variants = files.map((file) => /^(?:lib)?ggml-cpu-(.+)\.(?:so|dll)$/.exec(file)?.[1]).filter((name): name is string => name !== undefined);
-  if (variants.length === 0) return files.some((file) => /^(?:lib)?ggml-cpu\.(?:so|dll)$/.test(file)) ? [SINGLE_CPU_BACKEND] : [];
-  return variants.sort((left, right) => (variantScore(left) ?? Infinity) - (variantScore(right) ?? Infinity) || (left < right ? -1 : 1));
+  const variants = files
+    .map((file) => /^(?:lib)?ggml-cpu-(.+)\.(?:so|dll)$/.exec(file)?.[1])
+    .filter((name): name is string => name !== undefined);
+  if (variants.length === 0)
+    return files.some((file) => /^(?:lib)?ggml-cpu\.(?:so|dll)$/.test(file)) ? [SINGLE_CPU_BACKEND] : [];
+  return variants.sort(
+    (left, right) => (variantScore(left) ?? Infinity) - (variantScore(right) ?? Infinity) || (left < right ? -1 : 1),
+  );
 }
 
 /**
@@ -193,7 +230,12 @@ export function detectCpuFeatures(cpuinfo?: string): CpuFeatures {
     try {
       if (process.arch === "arm64") {
         const read = (key: string) => execFileSync("sysctl", ["-n", key], { encoding: "utf8" }).trim() === "1";
-        const flags = [["hw.optional.arm.FEAT_DotProd", "asimddp"], ["hw.optional.arm.FEAT_I8MM", "i8mm"], ["hw.optional.arm.FEAT_SME", "sme"], ["hw.optional.arm.FEAT_FP16", "asimdhp"]]
+        const flags = [
+          ["hw.optional.arm.FEAT_DotProd", "asimddp"],
+          ["hw.optional.arm.FEAT_I8MM", "i8mm"],
+          ["hw.optional.arm.FEAT_SME", "sme"],
+          ["hw.optional.arm.FEAT_FP16", "asimdhp"],
+        ]
           .filter(([key]) => {
             try {
               return read(key as string);
@@ -204,9 +246,28 @@ export function detectCpuFeatures(cpuinfo?: string): CpuFeatures {
           .map(([, flag]) => flag as string);
         return { features: featuresFromFlags(flags), source: "sysctl hw.optional.arm" };
       }
-      const text = execFileSync("sysctl", ["-n", "machdep.cpu.features", "machdep.cpu.leaf7_features"], { encoding: "utf8" });
-      const macNames: Record<string, string> = { "SSE4.2": "sse4_2", "AVX1.0": "avx", F16C: "f16c", FMA: "fma", AVX2: "avx2", BMI2: "bmi2", AVX512F: "avx512f", AVX512CD: "avx512cd", AVX512VL: "avx512vl", AVX512DQ: "avx512dq", AVX512BW: "avx512bw", AVX512VBMI: "avx512vbmi", AVX512VNNI: "avx512_vnni" };
-      return { features: featuresFromFlags(text.split(/\s+/).map((flag) => macNames[flag] ?? flag.toLowerCase())), source: "sysctl machdep.cpu" };
+      const text = execFileSync("sysctl", ["-n", "machdep.cpu.features", "machdep.cpu.leaf7_features"], {
+        encoding: "utf8",
+      });
+      const macNames: Record<string, string> = {
+        "SSE4.2": "sse4_2",
+        "AVX1.0": "avx",
+        F16C: "f16c",
+        FMA: "fma",
+        AVX2: "avx2",
+        BMI2: "bmi2",
+        AVX512F: "avx512f",
+        AVX512CD: "avx512cd",
+        AVX512VL: "avx512vl",
+        AVX512DQ: "avx512dq",
+        AVX512BW: "avx512bw",
+        AVX512VBMI: "avx512vbmi",
+        AVX512VNNI: "avx512_vnni",
+      };
+      return {
+        features: featuresFromFlags(text.split(/\s+/).map((flag) => macNames[flag] ?? flag.toLowerCase())),
+        source: "sysctl machdep.cpu",
+      };
     } catch (error) {
       return { features: null, source: `sysctl failed (${(error as Error).message})` };
     }
@@ -219,12 +280,27 @@ function featuresFromFlags(flags: readonly string[]): string[] {
   const has = new Set(flags);
   const features: string[] = [];
   const direct: Array<[string, string]> = [
-    ["sse4_2", "sse42"], ["avx", "avx"], ["f16c", "f16c"], ["fma", "fma"], ["avx2", "avx2"], ["bmi2", "bmi2"], ["avx_vnni", "avx_vnni"],
-    ["avx512vbmi", "avx512_vbmi"], ["avx512_vnni", "avx512_vnni"], ["avx512_bf16", "avx512_bf16"], ["amx_int8", "amx_int8"],
-    ["asimddp", "dotprod"], ["asimdhp", "fp16"], ["sve", "sve"], ["i8mm", "i8mm"], ["sve2", "sve2"], ["sme", "sme"],
+    ["sse4_2", "sse42"],
+    ["avx", "avx"],
+    ["f16c", "f16c"],
+    ["fma", "fma"],
+    ["avx2", "avx2"],
+    ["bmi2", "bmi2"],
+    ["avx_vnni", "avx_vnni"],
+    ["avx512vbmi", "avx512_vbmi"],
+    ["avx512_vnni", "avx512_vnni"],
+    ["avx512_bf16", "avx512_bf16"],
+    ["amx_int8", "amx_int8"],
+    ["asimddp", "dotprod"],
+    ["asimdhp", "fp16"],
+    ["sve", "sve"],
+    ["i8mm", "i8mm"],
+    ["sve2", "sve2"],
+    ["sme", "sme"],
   ];
   for (const [flag, feature] of direct) if (has.has(flag)) features.push(feature);
-  if (["avx512f", "avx512cd", "avx512vl", "avx512dq", "avx512bw"].every((flag) => has.has(flag))) features.push("avx512");
+  if (["avx512f", "avx512cd", "avx512vl", "avx512dq", "avx512bw"].every((flag) => has.has(flag)))
+    features.push("avx512");
   return features;
 }
 
@@ -235,8 +311,15 @@ function featuresFromFlags(flags: readonly string[]): string[] {
  * @returns the runnable variants (lowest score first) and whether that is known; when the features are
  * unknown, only the variants that need no optional feature are listed as surely runnable.
  */
-export function runnableVariants(installed: readonly string[], cpu: CpuFeatures): { variants: string[]; known: boolean } {
-  if (cpu.features === null) return { variants: installed.filter((variant) => variant === SINGLE_CPU_BACKEND || variantFeatures(variant)?.length === 0), known: false };
+export function runnableVariants(
+  installed: readonly string[],
+  cpu: CpuFeatures,
+): { variants: string[]; known: boolean } {
+  if (cpu.features === null)
+    return {
+      variants: installed.filter((variant) => variant === SINGLE_CPU_BACKEND || variantFeatures(variant)?.length === 0),
+      known: false,
+    };
   const has = new Set(cpu.features);
   return {
     variants: installed.filter((variant) => {
@@ -269,7 +352,12 @@ export function portableVariant(installed: readonly string[], arch: string = pro
  * @throws Error naming the setting and the variants this CPU can run, when the name is unknown, not
  * installed or needs an instruction set this CPU lacks.
  */
-export function resolveCpuVariant(givenSetting: CpuVariantSetting, installed: readonly string[], cpu: CpuFeatures, arch: string = process.arch): ResolvedCpuVariant {
+export function resolveCpuVariant(
+  givenSetting: CpuVariantSetting,
+  installed: readonly string[],
+  cpu: CpuFeatures,
+  arch: string = process.arch,
+): ResolvedCpuVariant {
   const setting = typeof givenSetting === "string" ? givenSetting.trim().toLowerCase() : givenSetting;
   const runnable = runnableVariants(installed, cpu);
   const choices = `Use \`portable\`, \`auto\` or one of the variants this CPU can run: ${runnable.variants.join(", ") || "(none found)"}${runnable.known ? "" : ` (this CPU's instruction sets are ${cpu.source}: others may run too)`}.`;
@@ -277,17 +365,24 @@ export function resolveCpuVariant(givenSetting: CpuVariantSetting, installed: re
   if (setting === "auto") return { setting, forced: null, expected: best };
   if (setting === "portable") {
     const portable = portableVariant(installed, arch);
-    if (portable === null) throw new Error(`Expected a CPU variant that every ${arch} CPU runs in the installed engine, found none among ${installed.join(", ") || "(none)"}. Use \`auto\`.`);
+    if (portable === null)
+      throw new Error(
+        `Expected a CPU variant that every ${arch} CPU runs in the installed engine, found none among ${installed.join(", ") || "(none)"}. Use \`auto\`.`,
+      );
     return { setting, forced: portable, expected: portable };
   }
   if (typeof setting !== "string" || !installed.includes(setting)) {
-    throw new Error(`Expected \`SEEDLAB_CPU_VARIANT\` / \`--cpu-variant\` to be portable, auto or an installed CPU variant, got ${JSON.stringify(setting)}. ${choices}`);
+    throw new Error(
+      `Expected \`SEEDLAB_CPU_VARIANT\` / \`--cpu-variant\` to be portable, auto or an installed CPU variant, got ${JSON.stringify(setting)}. ${choices}`,
+    );
   }
   const needs = variantFeatures(setting) ?? [];
   if (runnable.known && !runnable.variants.includes(setting)) {
     const has = new Set(cpu.features ?? []);
     const missing = needs.filter((feature) => !has.has(feature));
-    throw new Error(`The CPU variant ${JSON.stringify(setting)} needs ${missing.join(", ")}, which this CPU lacks (read from ${cpu.source}). ${choices}`);
+    throw new Error(
+      `The CPU variant ${JSON.stringify(setting)} needs ${missing.join(", ")}, which this CPU lacks (read from ${cpu.source}). ${choices}`,
+    );
   }
   return { setting, forced: setting, expected: setting };
 }
@@ -300,9 +395,15 @@ export function resolveCpuVariant(givenSetting: CpuVariantSetting, installed: re
  * @param cacheDirectory - where copies live (`defaultCacheDirectory()` by default).
  * @returns the copy's package folder (its `dist/index.js` is what node-llama-cpp imports).
  */
-export function prepareVariantPackage(binaryPackage: BinaryPackage, variant: string, cacheDirectory: string = defaultCacheDirectory()): string {
+export function prepareVariantPackage(
+  binaryPackage: BinaryPackage,
+  variant: string,
+  cacheDirectory: string = defaultCacheDirectory(),
+): string {
   if (!binaryPackage.variants.includes(variant)) {
-    throw new Error(`Expected a CPU variant of ${binaryPackage.name}@${binaryPackage.version}, got ${JSON.stringify(variant)}. It has: ${binaryPackage.variants.join(", ")}.`);
+    throw new Error(
+      `Expected a CPU variant of ${binaryPackage.name}@${binaryPackage.version}, got ${JSON.stringify(variant)}. It has: ${binaryPackage.variants.join(", ")}.`,
+    );
   }
   const folder = path.basename(binaryPackage.binsDirectory);
   const isOtherVariant = (file: string) => {
@@ -322,7 +423,12 @@ export function prepareVariantPackage(binaryPackage: BinaryPackage, variant: str
     const stat = fs.statSync(file.from);
     identity.update(`${file.to}\0${stat.size}\0${stat.mtimeMs}\n`);
   }
-  const target = path.join(cacheDirectory, "cpu-variants", `${folder}@${binaryPackage.version}`, `${variant}-${identity.digest("hex").slice(0, 10)}`);
+  const target = path.join(
+    cacheDirectory,
+    "cpu-variants",
+    `${folder}@${binaryPackage.version}`,
+    `${variant}-${identity.digest("hex").slice(0, 10)}`,
+  );
   const marker = path.join(target, "seedlab-variant.json");
   if (fs.existsSync(marker)) return target;
 
@@ -332,7 +438,14 @@ export function prepareVariantPackage(binaryPackage: BinaryPackage, variant: str
     fs.mkdirSync(path.dirname(path.join(staging, file.to)), { recursive: true });
     fs.copyFileSync(file.from, path.join(staging, file.to));
   }
-  fs.writeFileSync(path.join(staging, "seedlab-variant.json"), JSON.stringify({ package: binaryPackage.name, version: binaryPackage.version, variant, source: binaryPackage.directory }, null, 2) + "\n");
+  fs.writeFileSync(
+    path.join(staging, "seedlab-variant.json"),
+    JSON.stringify(
+      { package: binaryPackage.name, version: binaryPackage.version, variant, source: binaryPackage.directory },
+      null,
+      2,
+    ) + "\n",
+  );
   try {
     fs.renameSync(staging, target);
   } catch (error) {
@@ -351,7 +464,8 @@ export function prepareVariantPackage(binaryPackage: BinaryPackage, variant: str
 export function defaultCacheDirectory(): string {
   const explicit = process.env.SEEDLAB_CACHE_DIR;
   if (explicit !== undefined && explicit !== "") return path.resolve(explicit);
-  if (process.platform === "win32") return path.join(process.env.LOCALAPPDATA ?? path.join(os.homedir(), "AppData", "Local"), "seedlab", "Cache");
+  if (process.platform === "win32")
+    return path.join(process.env.LOCALAPPDATA ?? path.join(os.homedir(), "AppData", "Local"), "seedlab", "Cache");
   if (process.platform === "darwin") return path.join(os.homedir(), "Library", "Caches", "seedlab");
   return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "seedlab");
 }
@@ -368,7 +482,10 @@ let redirectedTo: string | null = null;
  */
 export function redirectBinaryPackage(packageName: string, copyDirectory: string): void {
   if (redirectedTo === copyDirectory) return;
-  if (redirectedTo !== null) throw new Error(`This process already loads node-llama-cpp's binary from ${redirectedTo}; start another process for another CPU variant.`);
+  if (redirectedTo !== null)
+    throw new Error(
+      `This process already loads node-llama-cpp's binary from ${redirectedTo}; start another process for another CPU variant.`,
+    );
   const url = pathToFileURL(path.join(copyDirectory, "dist", "index.js")).href;
   const hooks = `export async function resolve(specifier, context, nextResolve) {
   if (specifier === ${JSON.stringify(packageName)}) return { url: ${JSON.stringify(url)}, shortCircuit: true };
@@ -417,7 +534,10 @@ export interface CpuVariantsHere {
  */
 export function cpuVariantsHere(): CpuVariantsHere {
   const binaryPackage = findBinaryPackage();
-  if (binaryPackage === null) throw new Error(`Expected node-llama-cpp's prebuilt binary package for ${process.platform}-${process.arch}, found none. Run \`npm ci\` from the project root.`);
+  if (binaryPackage === null)
+    throw new Error(
+      `Expected node-llama-cpp's prebuilt binary package for ${process.platform}-${process.arch}, found none. Run \`npm ci\` from the project root.`,
+    );
   const cpu = detectCpuFeatures();
   const runnable = runnableVariants(binaryPackage.variants, cpu);
   let portable: string | null;
@@ -426,7 +546,14 @@ export function cpuVariantsHere(): CpuVariantsHere {
   } catch {
     portable = null;
   }
-  return { installed: binaryPackage.variants, runnable: runnable.variants, known: runnable.known, source: cpu.source, portable, auto: resolveCpuVariant("auto", binaryPackage.variants, cpu).expected };
+  return {
+    installed: binaryPackage.variants,
+    runnable: runnable.variants,
+    known: runnable.known,
+    source: cpu.source,
+    portable,
+    auto: resolveCpuVariant("auto", binaryPackage.variants, cpu).expected,
+  };
 }
 
 /** The setting used when none is given: see the README ("Settings") for why. */
@@ -447,15 +574,21 @@ export interface CpuVariantChoice extends ResolvedCpuVariant {
  * @throws Error naming the setting and the variants this CPU can run (see `resolveCpuVariant`), or
  * when node-llama-cpp's binary package for this platform is not installed.
  */
-export function applyCpuVariant(setting: CpuVariantSetting = DEFAULT_CPU_VARIANT, cacheDirectory?: string): CpuVariantChoice {
+export function applyCpuVariant(
+  setting: CpuVariantSetting = DEFAULT_CPU_VARIANT,
+  cacheDirectory?: string,
+): CpuVariantChoice {
   const binaryPackage = findBinaryPackage();
   if (binaryPackage === null) {
-    throw new Error(`Expected node-llama-cpp's prebuilt binary package for ${process.platform}-${process.arch} in node_modules, found none. Run \`npm ci\` again from the project root.`);
+    throw new Error(
+      `Expected node-llama-cpp's prebuilt binary package for ${process.platform}-${process.arch} in node_modules, found none. Run \`npm ci\` again from the project root.`,
+    );
   }
   const resolved = resolveCpuVariant(setting, binaryPackage.variants, detectCpuFeatures());
   // One CPU backend only (Windows arm64): nothing to choose, nothing to copy.
   const forced = resolved.forced !== null && binaryPackage.variants.length > 1 ? resolved.forced : null;
-  if (forced !== null) redirectBinaryPackage(binaryPackage.name, prepareVariantPackage(binaryPackage, forced, cacheDirectory));
+  if (forced !== null)
+    redirectBinaryPackage(binaryPackage.name, prepareVariantPackage(binaryPackage, forced, cacheDirectory));
   return { ...resolved, forced, binaries: `${binaryPackage.name}@${binaryPackage.version}` };
 }
 
@@ -469,7 +602,9 @@ export function confirmCpuVariant(choice: CpuVariantChoice): string {
   const loaded = loadedCpuVariant();
   if (loaded === null) throw new Error("llama.cpp loaded no ggml CPU backend library.");
   if (choice.forced !== null && loaded !== choice.forced) {
-    throw new Error(`Expected llama.cpp to load the CPU variant ${JSON.stringify(choice.forced)}, but it loaded ${JSON.stringify(loaded)}. Was node-llama-cpp loaded earlier in this process? Start a new process.`);
+    throw new Error(
+      `Expected llama.cpp to load the CPU variant ${JSON.stringify(choice.forced)}, but it loaded ${JSON.stringify(loaded)}. Was node-llama-cpp loaded earlier in this process? Start a new process.`,
+    );
   }
   return loaded;
 }
@@ -488,7 +623,12 @@ export function describeVariantLoadFailure(choice: CpuVariantChoice): string {
 
 function binaryFolderName(platform: string, arch: string): string | null {
   const names: Record<string, string> = {
-    "linux-x64": "linux-x64", "linux-arm64": "linux-arm64", "darwin-x64": "mac-x64", "darwin-arm64": "mac-arm64-metal", "win32-x64": "win-x64", "win32-arm64": "win-arm64",
+    "linux-x64": "linux-x64",
+    "linux-arm64": "linux-arm64",
+    "darwin-x64": "mac-x64",
+    "darwin-arm64": "mac-arm64-metal",
+    "win32-x64": "win-x64",
+    "win32-arm64": "win-arm64",
   };
   return names[`${platform}-${arch}`] ?? null;
 }

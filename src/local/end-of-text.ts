@@ -26,7 +26,10 @@ const NO_TOKEN = 0xffffffff;
 export function detectEndOfText(metadata: unknown): EndOfTextConvention {
   const fields = metadata as {
     general?: { name?: unknown };
-    tokenizer?: { chat_template?: unknown; ggml?: { model?: unknown; bos_token_id?: unknown; seperator_token_id?: unknown; padding_token_id?: unknown } };
+    tokenizer?: {
+      chat_template?: unknown;
+      ggml?: { model?: unknown; bos_token_id?: unknown; seperator_token_id?: unknown; padding_token_id?: unknown };
+    };
   };
   const tokenizer = fields.tokenizer?.ggml;
   const fromLlama2c =

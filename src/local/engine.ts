@@ -111,9 +111,18 @@ const DETOKENIZE_CONTEXT_TOKENS = 8;
  * @returns the engine.
  * @throws Error when the model cannot be loaded.
  */
-export async function loadEngine({ modelPath, batchSize = 512, threads = 1, contextSize, cpuVariant, workers = defaultWorkers() }: EngineOptions): Promise<Engine> {
+export async function loadEngine({
+  modelPath,
+  batchSize = 512,
+  threads = 1,
+  contextSize,
+  cpuVariant,
+  workers = defaultWorkers(),
+}: EngineOptions): Promise<Engine> {
   if (!Number.isInteger(workers) || workers < 1) {
-    throw new SeedlabError(expected("workers", "a whole number from 1 up", workers, "Use 1 for one generation at a time."));
+    throw new SeedlabError(
+      expected("workers", "a whole number from 1 up", workers, "Use 1 for one generation at a time."),
+    );
   }
   const variantChoice = applyCpuVariant(cpuVariant);
   const nodeLlamaCpp = await import("node-llama-cpp");
@@ -137,7 +146,8 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
   const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
   const resolvedContextSize = contextSize ?? Math.min(model.trainContextSize, 2048);
   const contexts: LlamaContext[] = [];
-  for (let index = 0; index < workers; index++) contexts.push(await model.createContext({ contextSize: resolvedContextSize, batchSize, threads, sequences: 1 }));
+  for (let index = 0; index < workers; index++)
+    contexts.push(await model.createContext({ contextSize: resolvedContextSize, batchSize, threads, sequences: 1 }));
   const context = contexts[0] as LlamaContext;
   const idleSequences = contexts.map((each) => each.getSequence());
 
@@ -145,7 +155,8 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
   // llama2.c models end a story with BOS (see end-of-text.ts).
   const endOfText = detectEndOfText(model.fileInfo.metadata);
   const bosEndsText = endOfText === "eog+bos" && model.tokens.bos !== null;
-  const chatWrapper = chatTemplate === undefined ? undefined : new nodeLlamaCpp.JinjaTemplateChatWrapper({ template: chatTemplate });
+  const chatWrapper =
+    chatTemplate === undefined ? undefined : new nodeLlamaCpp.JinjaTemplateChatWrapper({ template: chatTemplate });
   const fingerprintInputs: FingerprintInputs = {
     modelSha256,
     engineVersion: `node-llama-cpp@${readEngineVersion()}`,
@@ -168,7 +179,9 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
             ? { type: "user" as const, text: message.content }
             : { type: "system" as const, text: message.content },
       );
-      const { contextText } = chatWrapper.generateContextState({ chatHistory: [...chatHistory, { type: "model", response: [] }] });
+      const { contextText } = chatWrapper.generateContextState({
+        chatHistory: [...chatHistory, { type: "model", response: [] }],
+      });
       return contextText.tokenize(model.tokenizer);
     }
     const bos = model.tokens.bos;
@@ -190,9 +203,15 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
     tokenizeMessages,
     generate: async (options) => {
       const sequence = idleSequences.pop();
-      if (sequence === undefined) throw new Error(`All ${workers} engine workers are busy: run at most ${workers} generations at once.`);
+      if (sequence === undefined)
+        throw new Error(`All ${workers} engine workers are busy: run at most ${workers} generations at once.`);
       try {
-        return await generateChoice(model, sequence, options, (token) => model.isEogToken(token) || (bosEndsText && token === model.tokens.bos));
+        return await generateChoice(
+          model,
+          sequence,
+          options,
+          (token) => model.isEogToken(token) || (bosEndsText && token === model.tokens.bos),
+        );
       } finally {
         idleSequences.push(sequence);
       }
@@ -205,7 +224,12 @@ export async function loadEngine({ modelPath, batchSize = 512, threads = 1, cont
   };
 }
 
-async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence, options: GenerationOptions, endsText: (token: Token) => boolean): Promise<GeneratedChoice> {
+async function generateChoice(
+  model: LlamaModel,
+  sequence: LlamaContextSequence,
+  options: GenerationOptions,
+  endsText: (token: Token) => boolean,
+): Promise<GeneratedChoice> {
   const { temperature, topP, maxTokens, stop, onDelta } = options;
   const promptTokens = options.promptTokens as readonly Token[];
   const random = createSeededRandom(options.seed, options.choiceIndex);
@@ -235,7 +259,8 @@ async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence,
 
   // Greedy without log-probabilities: node-llama-cpp's own generation loop takes the same argmax with one
   // sampler for the whole request instead of one per token (a few percent faster; same tokens, tested).
-  const plainGreedy = greedy && !options.logprobs ? sequence.evaluate([...promptTokens], { temperature: 0, yieldEogToken: true }) : null;
+  const plainGreedy =
+    greedy && !options.logprobs ? sequence.evaluate([...promptTokens], { temperature: 0, yieldEogToken: true }) : null;
 
   let completionTokens = 0;
   try {
@@ -249,7 +274,8 @@ async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence,
         if (step.done === true) throw new Error("The engine stopped generating before the end of the text.");
         token = step.value;
       } else if (needsDistribution) {
-        if (next?.probabilities === undefined) throw new Error("The engine returned no probabilities for the last token.");
+        if (next?.probabilities === undefined)
+          throw new Error("The engine returned no probabilities for the last token.");
         const sampled = sampleToken(logprobsOf(next.probabilities), { temperature, topP, random });
         token = (greedy ? next.token : sampled.token) as Token;
         if (token === null || token === undefined) throw new Error("The engine returned no token.");
@@ -259,7 +285,8 @@ async function generateChoice(model: LlamaModel, sequence: LlamaContextSequence,
         if (next?.token === undefined || next.token === null) throw new Error("The engine returned no token.");
         token = next.token;
         if (options.logprobs) {
-          if (next.confidence === undefined) throw new Error("The engine returned no probability for the chosen token.");
+          if (next.confidence === undefined)
+            throw new Error("The engine returned no probability for the chosen token.");
           logprob = clampLogprob(Math.log(next.confidence));
         }
       }
@@ -374,7 +401,8 @@ function heldBackLength(text: string, stop: readonly string[]): number {
 }
 
 function readChatTemplate(model: LlamaModel): string | undefined {
-  const template: unknown = (model.fileInfo.metadata as { tokenizer?: { chat_template?: unknown } }).tokenizer?.chat_template;
+  const template: unknown = (model.fileInfo.metadata as { tokenizer?: { chat_template?: unknown } }).tokenizer
+    ?.chat_template;
   return typeof template === "string" && template.trim() !== "" ? template : undefined;
 }
 

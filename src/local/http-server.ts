@@ -28,14 +28,20 @@ export interface HttpServerOptions {
  * @param options - queue and body limits.
  * @returns a Node HTTP server; call `listen` on it.
  */
-export function createLocalHttpServer(engine: Engine, { maxQueue = 64, maxBodyBytes = 1024 * 1024 }: HttpServerOptions = {}): http.Server {
+export function createLocalHttpServer(
+  engine: Engine,
+  { maxQueue = 64, maxBodyBytes = 1024 * 1024 }: HttpServerOptions = {},
+): http.Server {
   const queue = createWorkQueue({ maxQueue, workers: engine.workers });
   const created = Math.floor(Date.now() / 1000);
   const modelRecord = { id: engine.modelId, object: "model", created, owned_by: "seedlab-local" };
 
   return http.createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      const apiError = error instanceof ApiError ? error : new ApiError(500, `Internal error: ${error instanceof Error ? error.message : String(error)}`);
+      const apiError =
+        error instanceof ApiError
+          ? error
+          : new ApiError(500, `Internal error: ${error instanceof Error ? error.message : String(error)}`);
       if (!response.headersSent) sendJson(response, apiError.status, apiError.toBody());
       else response.end();
     });
@@ -65,16 +71,24 @@ export function createLocalHttpServer(engine: Engine, { maxQueue = 64, maxBodyBy
         }),
       );
     }
-    if (route === "/v1/models") return requireMethod(request, "GET", () => sendJson(response, 200, { object: "list", data: [modelRecord] }));
+    if (route === "/v1/models")
+      return requireMethod(request, "GET", () => sendJson(response, 200, { object: "list", data: [modelRecord] }));
     if (route.startsWith("/v1/models/")) {
       return requireMethod(request, "GET", () => {
         const id = decodeURIComponent(route.slice("/v1/models/".length));
-        if (id !== engine.modelId) throw new ApiError(404, `The model \`${id}\` does not exist on this server. Use \`${engine.modelId}\`.`, "model", "model_not_found");
+        if (id !== engine.modelId)
+          throw new ApiError(
+            404,
+            `The model \`${id}\` does not exist on this server. Use \`${engine.modelId}\`.`,
+            "model",
+            "model_not_found",
+          );
         sendJson(response, 200, modelRecord);
       });
     }
     if (route === "/v1/chat/completions") {
-      if (request.method !== "POST") throw new ApiError(405, "Use POST for /v1/chat/completions.", null, "method_not_allowed");
+      if (request.method !== "POST")
+        throw new ApiError(405, "Use POST for /v1/chat/completions.", null, "method_not_allowed");
       const body = parseJson(await readBody(request, maxBodyBytes));
       // The plain-text prompt shows neither roles nor names; a chat template gets roles only.
       const acceptNames = !engine.fingerprintInputs.promptFormat.startsWith("chat-template:");
@@ -90,10 +104,20 @@ export function createLocalHttpServer(engine: Engine, { maxQueue = 64, maxBodyBy
       }
       return;
     }
-    throw new ApiError(404, `Unknown route ${request.method ?? ""} ${url.pathname}. Routes: POST /v1/chat/completions, GET /v1/models, GET /health.`, null, "not_found");
+    throw new ApiError(
+      404,
+      `Unknown route ${request.method ?? ""} ${url.pathname}. Routes: POST /v1/chat/completions, GET /v1/models, GET /health.`,
+      null,
+      "not_found",
+    );
   }
 
-  async function complete(response: http.ServerResponse, chatRequest: ChatCompletionRequest, promptTokens: number[], maxTokens: number): Promise<void> {
+  async function complete(
+    response: http.ServerResponse,
+    chatRequest: ChatCompletionRequest,
+    promptTokens: number[],
+    maxTokens: number,
+  ): Promise<void> {
     const base = {
       id: `chatcmpl-${randomBytes(12).toString("hex")}`,
       created: Math.floor(Date.now() / 1000),
@@ -113,7 +137,11 @@ export function createLocalHttpServer(engine: Engine, { maxQueue = 64, maxBodyBy
     });
     const usageOf = (choices: GeneratedChoice[]) => {
       const completionTokens = choices.reduce((sum, choice) => sum + choice.completionTokens, 0);
-      return { prompt_tokens: promptTokens.length, completion_tokens: completionTokens, total_tokens: promptTokens.length + completionTokens };
+      return {
+        prompt_tokens: promptTokens.length,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens.length + completionTokens,
+      };
     };
 
     if (!chatRequest.stream) {
@@ -134,21 +162,32 @@ export function createLocalHttpServer(engine: Engine, { maxQueue = 64, maxBodyBy
       return;
     }
 
-    response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", [SEED_HEADER]: String(chatRequest.seed) });
+    response.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+      [SEED_HEADER]: String(chatRequest.seed),
+    });
     const send = (choices: unknown[], extra: Record<string, unknown> = {}) => {
       if (response.destroyed) throw new Error("The client closed the stream.");
       // Obfuscation (asked for with stream_options.include_obfuscation) is random padding of random length,
       // as OpenAI sends to hide payload sizes; it never touches the text.
-      const padding = chatRequest.includeObfuscation ? { obfuscation: randomBytes(12).toString("base64url").slice(0, randomInt(1, 17)) } : {};
-      response.write(`data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices, ...extra, ...padding })}\n\n`);
+      const padding = chatRequest.includeObfuscation
+        ? { obfuscation: randomBytes(12).toString("base64url").slice(0, randomInt(1, 17)) }
+        : {};
+      response.write(
+        `data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices, ...extra, ...padding })}\n\n`,
+      );
     };
-    const logprobsOf = (entries: TokenLogprobEntry[]) => (chatRequest.logprobs ? { content: entries, refusal: null } : null);
+    const logprobsOf = (entries: TokenLogprobEntry[]) =>
+      chatRequest.logprobs ? { content: entries, refusal: null } : null;
     const choices: GeneratedChoice[] = [];
     for (let index = 0; index < chatRequest.n; index++) {
       send([{ index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }]);
       const choice = await engine.generate({
         ...generationOptions(index),
-        onDelta: (content, entries) => send([{ index, delta: { content }, logprobs: logprobsOf(entries), finish_reason: null }]),
+        onDelta: (content, entries) =>
+          send([{ index, delta: { content }, logprobs: logprobsOf(entries), finish_reason: null }]),
       });
       choices.push(choice);
       send([{ index, delta: {}, logprobs: null, finish_reason: choice.finishReason }]);
@@ -162,22 +201,39 @@ export function createLocalHttpServer(engine: Engine, { maxQueue = 64, maxBodyBy
 function fitToContext(chatRequest: ChatCompletionRequest, promptTokenCount: number, contextSize: number): number {
   const room = contextSize - promptTokenCount;
   if (room < 1) {
-    throw new ApiError(400, `The prompt is ${promptTokenCount} tokens; the context holds ${contextSize}. Shorten \`messages\` (or start the server with a larger contextSize).`, "messages", "context_length_exceeded");
+    throw new ApiError(
+      400,
+      `The prompt is ${promptTokenCount} tokens; the context holds ${contextSize}. Shorten \`messages\` (or start the server with a larger contextSize).`,
+      "messages",
+      "context_length_exceeded",
+    );
   }
   if (chatRequest.maxTokens === null) return room;
   if (chatRequest.maxTokens > room) {
-    throw new ApiError(400, `\`max_tokens\` = ${chatRequest.maxTokens} does not fit: the prompt is ${promptTokenCount} tokens and the context holds ${contextSize}, so at most ${room}.`, "max_tokens", "context_length_exceeded");
+    throw new ApiError(
+      400,
+      `\`max_tokens\` = ${chatRequest.maxTokens} does not fit: the prompt is ${promptTokenCount} tokens and the context holds ${contextSize}, so at most ${room}.`,
+      "max_tokens",
+      "context_length_exceeded",
+    );
   }
   return chatRequest.maxTokens;
 }
 
 function requireMethod(request: http.IncomingMessage, method: string, handler: () => void): void {
-  if (request.method !== method) throw new ApiError(405, `Use ${method} for ${request.url ?? ""}.`, null, "method_not_allowed");
+  if (request.method !== method)
+    throw new ApiError(405, `Use ${method} for ${request.url ?? ""}.`, null, "method_not_allowed");
   handler();
 }
 
 function readBody(request: http.IncomingMessage, maxBodyBytes: number): Promise<Buffer> {
-  const tooLarge = () => new ApiError(413, `The request body is larger than ${maxBodyBytes} bytes. Send a smaller request.`, null, "request_too_large");
+  const tooLarge = () =>
+    new ApiError(
+      413,
+      `The request body is larger than ${maxBodyBytes} bytes. Send a smaller request.`,
+      null,
+      "request_too_large",
+    );
   if (Number(request.headers["content-length"] ?? 0) > maxBodyBytes) {
     request.resume();
     return Promise.reject(tooLarge());
@@ -201,7 +257,12 @@ function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString("utf8"));
   } catch (error) {
-    throw new ApiError(400, `The request body is not valid JSON (${error instanceof Error ? error.message : String(error)}).`, null, "invalid_json");
+    throw new ApiError(
+      400,
+      `The request body is not valid JSON (${error instanceof Error ? error.message : String(error)}).`,
+      null,
+      "invalid_json",
+    );
   }
 }
 

@@ -8,7 +8,9 @@ import { SeedlabError, expected } from "../core/errors";
 /** Thrown by `run` when `maxQueue` tasks are already waiting. */
 export class QueueFullError extends SeedlabError {
   constructor(readonly maxQueue: number) {
-    super(`The local server's queue is full (${maxQueue} requests waiting). Retry shortly, or send fewer requests at once.`);
+    super(
+      `The local server's queue is full (${maxQueue} requests waiting). Retry shortly, or send fewer requests at once.`,
+    );
     this.name = "QueueFullError";
   }
 }
@@ -36,7 +38,10 @@ export type SerialQueue = WorkQueue;
  * @returns the queue.
  */
 export function createWorkQueue({ maxQueue, workers = 1 }: { maxQueue: number; workers?: number }): WorkQueue {
-  if (!Number.isInteger(workers) || workers < 1) throw new SeedlabError(expected("workers", "a whole number from 1 up", workers, "Use 1 for one request at a time."));
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new SeedlabError(
+      expected("workers", "a whole number from 1 up", workers, "Use 1 for one request at a time."),
+    );
   const waiting: Array<() => void> = [];
   let running = 0;
   const startNext = (): void => {

@@ -81,7 +81,8 @@ export function sampleToken(
   const order = Array.from({ length: count }, (_, position) => position);
   const ranksBefore = (left: number, right: number) => logits[right]! - logits[left]! || tokens[left]! - tokens[right]!;
   let alreadyRanked = true;
-  for (let position = 1; position < count && alreadyRanked; position++) alreadyRanked = ranksBefore(position - 1, position) < 0;
+  for (let position = 1; position < count && alreadyRanked; position++)
+    alreadyRanked = ranksBefore(position - 1, position) < 0;
   if (!alreadyRanked) order.sort(ranksBefore);
   const best = order[0];
   if (best === undefined) throw new Error("The model returned no logits.");
@@ -101,7 +102,8 @@ export function sampleToken(
     }
     let nucleusSize = 0;
     let nucleusWeight = 0;
-    while (nucleusSize < count && (nucleusSize === 0 || nucleusWeight / total < topP)) nucleusWeight += weights[nucleusSize++]!;
+    while (nucleusSize < count && (nucleusSize === 0 || nucleusWeight / total < topP))
+      nucleusWeight += weights[nucleusSize++]!;
     let target = random() * nucleusWeight;
     let chosenRank = nucleusSize - 1;
     for (let rank = 0; rank < nucleusSize; rank++) {
@@ -117,6 +119,9 @@ export function sampleToken(
     token: tokens[chosen]!,
     logprob: logits[chosen]! - logNormaliser,
     logprobOf: (token) => (logitsByToken.get(token) ?? Number.NEGATIVE_INFINITY) - logNormaliser,
-    top: (topCount) => order.slice(0, topCount).map((position) => ({ token: tokens[position]!, logprob: logits[position]! - logNormaliser })),
+    top: (topCount) =>
+      order
+        .slice(0, topCount)
+        .map((position) => ({ token: tokens[position]!, logprob: logits[position]! - logNormaliser })),
   };
 }

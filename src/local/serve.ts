@@ -29,14 +29,33 @@ export interface RunningServer {
  * @returns the running server.
  * @throws {SeedlabError} When no model is found or the port is in use; the engine's error when the model cannot load.
  */
-export async function serve({ modelPath, host = "127.0.0.1", port = 0, batchSize, threads, contextSize, maxQueue, cpuVariant, workers }: LocalServerOptions = {}): Promise<RunningServer> {
-  const engine = await loadEngine({ modelPath: findModelPath({ explicitPath: modelPath }), batchSize, threads, contextSize, cpuVariant, workers });
+export async function serve({
+  modelPath,
+  host = "127.0.0.1",
+  port = 0,
+  batchSize,
+  threads,
+  contextSize,
+  maxQueue,
+  cpuVariant,
+  workers,
+}: LocalServerOptions = {}): Promise<RunningServer> {
+  const engine = await loadEngine({
+    modelPath: findModelPath({ explicitPath: modelPath }),
+    batchSize,
+    threads,
+    contextSize,
+    cpuVariant,
+    workers,
+  });
   const server = createLocalHttpServer(engine, { maxQueue });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
       reject(
         error.code === "EADDRINUSE"
-          ? new SeedlabError(`Port ${port} on ${host} is already in use. Choose another \`--port\`, or 0 for a free one.`)
+          ? new SeedlabError(
+              `Port ${port} on ${host} is already in use. Choose another \`--port\`, or 0 for a free one.`,
+            )
           : error,
       );
     });
@@ -64,7 +83,9 @@ export async function serve({ modelPath, host = "127.0.0.1", port = 0, batchSize
  * @returns the variant, with the setting that chose it when that was not its name.
  */
 export function describeEngineVariant(engine: Pick<Engine, "cpuVariant" | "cpuVariantSetting">): string {
-  return engine.cpuVariantSetting === engine.cpuVariant ? engine.cpuVariant : `${engine.cpuVariant} (${engine.cpuVariantSetting})`;
+  return engine.cpuVariantSetting === engine.cpuVariant
+    ? engine.cpuVariant
+    : `${engine.cpuVariant} (${engine.cpuVariantSetting})`;
 }
 
 /**
@@ -82,7 +103,9 @@ export function readServeOptions(text: string | undefined): LocalServerOptions {
     options = null;
   }
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new SeedlabError(expected("options", "one JSON object", text, "Start the server with startLocalServer() or `seedlab serve`."));
+    throw new SeedlabError(
+      expected("options", "one JSON object", text, "Start the server with startLocalServer() or `seedlab serve`."),
+    );
   }
   return options as LocalServerOptions;
 }
@@ -97,7 +120,10 @@ async function main(): Promise<void> {
     const stop = () => {
       if (stopping) return;
       stopping = true;
-      running.close().then(() => process.exit(0), () => process.exit(1));
+      running.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
     };
     process.on("SIGTERM", stop);
     // A child lives exactly as long as its parent (or until close()): it exits when its stdin closes or its parent
@@ -109,7 +135,15 @@ async function main(): Promise<void> {
     }, 500).unref();
     process.stdin.on("end", stop).on("close", stop).on("error", stop).resume();
     const { engine } = running;
-    process.stdout.write(JSON.stringify({ event: "ready", url: running.url, model: engine.modelId, fingerprint: engine.fingerprint, cpuVariant: engine.cpuVariant }) + "\n");
+    process.stdout.write(
+      JSON.stringify({
+        event: "ready",
+        url: running.url,
+        model: engine.modelId,
+        fingerprint: engine.fingerprint,
+        cpuVariant: engine.cpuVariant,
+      }) + "\n",
+    );
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     process.stdout.write(JSON.stringify({ event: "error", message }) + "\n");

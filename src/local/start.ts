@@ -82,40 +82,58 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     stderr = (stderr + chunk.toString("utf8")).slice(-4000);
   });
 
-  const ready = await new Promise<{ url: string; model: string; fingerprint: string; cpuVariant: string }>((resolve, reject) => {
-    let stdout = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new SeedlabError(`The local server did not start within ${STARTUP_TIMEOUT_MS} ms. ${stderr.trim()}`));
-    }, STARTUP_TIMEOUT_MS);
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString("utf8");
-      const newline = stdout.indexOf("\n");
-      if (newline === -1) return;
-      const line = stdout.slice(0, newline);
-      stdout = stdout.slice(newline + 1);
-      clearTimeout(timer);
-      let message: { event?: string; message?: string; url?: string; model?: string; fingerprint?: string; cpuVariant?: string };
-      try {
-        message = JSON.parse(line);
-      } catch {
-        message = { event: "error", message: line };
-      }
-      if (message.event === "ready" && message.url && message.model && message.fingerprint && message.cpuVariant) {
-        resolve({ url: message.url, model: message.model, fingerprint: message.fingerprint, cpuVariant: message.cpuVariant });
-      } else {
-        reject(new SeedlabError(`The local server failed to start: ${message.message ?? line}`));
-      }
-    });
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      reject(new SeedlabError(`The local server exited before it was ready (${signal ?? `exit code ${code}`}). ${stderr.trim()}`));
-    });
-  });
+  const ready = await new Promise<{ url: string; model: string; fingerprint: string; cpuVariant: string }>(
+    (resolve, reject) => {
+      let stdout = "";
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new SeedlabError(`The local server did not start within ${STARTUP_TIMEOUT_MS} ms. ${stderr.trim()}`));
+      }, STARTUP_TIMEOUT_MS);
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString("utf8");
+        const newline = stdout.indexOf("\n");
+        if (newline === -1) return;
+        const line = stdout.slice(0, newline);
+        stdout = stdout.slice(newline + 1);
+        clearTimeout(timer);
+        let message: {
+          event?: string;
+          message?: string;
+          url?: string;
+          model?: string;
+          fingerprint?: string;
+          cpuVariant?: string;
+        };
+        try {
+          message = JSON.parse(line);
+        } catch {
+          message = { event: "error", message: line };
+        }
+        if (message.event === "ready" && message.url && message.model && message.fingerprint && message.cpuVariant) {
+          resolve({
+            url: message.url,
+            model: message.model,
+            fingerprint: message.fingerprint,
+            cpuVariant: message.cpuVariant,
+          });
+        } else {
+          reject(new SeedlabError(`The local server failed to start: ${message.message ?? line}`));
+        }
+      });
+      child.once("error", (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      child.once("exit", (code, signal) => {
+        clearTimeout(timer);
+        reject(
+          new SeedlabError(
+            `The local server exited before it was ready (${signal ?? `exit code ${code}`}). ${stderr.trim()}`,
+          ),
+        );
+      });
+    },
+  );
   child.stdout.resume();
   detach(child);
 

@@ -6,7 +6,14 @@ import type { Batch } from "../core/types";
 import { isSucceeded } from "../core/runs";
 import { compareBatches, type BatchChanges } from "../analysis/compare-batches";
 import { renderDiffHtml } from "./text-diff";
-import { TABLE_STYLES, escapeHtml, htmlCell as cell, htmlHeader as header, htmlRow as row, htmlTable as table } from "./html";
+import {
+  TABLE_STYLES,
+  escapeHtml,
+  htmlCell as cell,
+  htmlHeader as header,
+  htmlRow as row,
+  htmlTable as table,
+} from "./html";
 
 /**
  * Two batches of the same requests compared run by run (see `compareBatches`): which texts changed,
@@ -19,7 +26,11 @@ import { TABLE_STYLES, escapeHtml, htmlCell as cell, htmlHeader as header, htmlR
  */
 export function renderBatchChangesHtml(
   changes: BatchChanges,
-  { before = "before", after = "after", showSame = false }: { before?: string; after?: string; showSame?: boolean } = {},
+  {
+    before = "before",
+    after = "after",
+    showSame = false,
+  }: { before?: string; after?: string; showSame?: boolean } = {},
 ): string {
   const fingerprintLine = changes.fingerprintChanged
     ? `fingerprint ${changes.fingerprintsBefore.join(", ") || "—"} → ${changes.fingerprintsAfter.join(", ") || "—"}`
@@ -33,7 +44,8 @@ export function renderBatchChangesHtml(
   const rows = shown.map((pair) => {
     const seed = pair.before.parameters.seed;
     let text: string;
-    if (pair.outcome === "failed") text = escapeHtml([pair.before.error?.message, pair.after.error?.message].filter(Boolean).join(" / "));
+    if (pair.outcome === "failed")
+      text = escapeHtml([pair.before.error?.message, pair.after.error?.message].filter(Boolean).join(" / "));
     else if (pair.outcome === "same") text = `<span style="${TABLE_STYLES.muted}">same text</span>`;
     else text = renderDiffHtml(pair.before.content, pair.after.content);
     const outcome = pair.sameParameters ? pair.outcome : `${pair.outcome} (parameters differ)`;
@@ -41,12 +53,22 @@ export function renderBatchChangesHtml(
       cell(String(pair.index), TABLE_STYLES.number) +
         cell(seed === undefined ? "—" : escapeHtml(String(seed)), TABLE_STYLES.number) +
         cell(escapeHtml(outcome)) +
-        cell(`<code>${escapeHtml(pair.before.systemFingerprint ?? "none")}</code> → <code>${escapeHtml(pair.after.systemFingerprint ?? "none")}</code>`) +
+        cell(
+          `<code>${escapeHtml(pair.before.systemFingerprint ?? "none")}</code> → <code>${escapeHtml(pair.after.systemFingerprint ?? "none")}</code>`,
+        ) +
         cell(text, TABLE_STYLES.text),
     );
   });
-  const body = rows.length > 0 ? rows.join("") : row(`<td colspan="5" style="${TABLE_STYLES.cell};${TABLE_STYLES.muted}">no text changed</td>`);
-  return table("batch-changes", header(["Run", "Seed", "Outcome", "System fingerprint", `Text (${after} diffed against ${before})`]) + `<tbody>${body}</tbody>`, caption);
+  const body =
+    rows.length > 0
+      ? rows.join("")
+      : row(`<td colspan="5" style="${TABLE_STYLES.cell};${TABLE_STYLES.muted}">no text changed</td>`);
+  return table(
+    "batch-changes",
+    header(["Run", "Seed", "Outcome", "System fingerprint", `Text (${after} diffed against ${before})`]) +
+      `<tbody>${body}</tbody>`,
+    caption,
+  );
 }
 
 /**
@@ -68,6 +90,10 @@ export function renderFingerprintChangeHtml(before: Batch, after: Batch): string
         cell(String(failed), TABLE_STYLES.number),
     );
   });
-  const summary = table("fingerprint-change", header(["Configuration", "System fingerprint", "Requests", "Failed"]) + `<tbody>${rows.join("")}</tbody>`, "The same requests on two configurations");
+  const summary = table(
+    "fingerprint-change",
+    header(["Configuration", "System fingerprint", "Requests", "Failed"]) + `<tbody>${rows.join("")}</tbody>`,
+    "The same requests on two configurations",
+  );
   return summary + renderBatchChangesHtml(compareBatches(before, after), { before: before.label, after: after.label });
 }

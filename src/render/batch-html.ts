@@ -8,7 +8,15 @@ import type { Batch, ChatRun } from "../core/types";
 import { compareRuns, type Comparison } from "../analysis/compare-runs";
 import { findReference, isBatch, isSucceeded, runsOf } from "../core/runs";
 import { renderDiffHtml, type DiffGranularity } from "./text-diff";
-import { DIFF_STYLES, TABLE_STYLES, escapeHtml, htmlCell as cell, htmlHeader as header, htmlRow as row, htmlTable as table } from "./html";
+import {
+  DIFF_STYLES,
+  TABLE_STYLES,
+  escapeHtml,
+  htmlCell as cell,
+  htmlHeader as header,
+  htmlRow as row,
+  htmlTable as table,
+} from "./html";
 import { renderVerdict } from "./verdict";
 
 const numberCell = (value: number | null): string => cell(value === null ? "—" : String(value), TABLE_STYLES.number);
@@ -35,8 +43,12 @@ const responseCell = (run: ChatRun): string => {
  * @returns An HTML `<table class="seedlab-table seedlab-run">`.
  */
 export function renderRunHtml(run: ChatRun): string {
-  const cells = responseCell(run) + fingerprintCell(run) + numberCell(run.promptTokens) + numberCell(run.completionTokens);
-  return table("run", header(["Response", "System fingerprint", "Prompt tokens", "Completion tokens"]) + `<tbody>${row(cells)}</tbody>`);
+  const cells =
+    responseCell(run) + fingerprintCell(run) + numberCell(run.promptTokens) + numberCell(run.completionTokens);
+  return table(
+    "run",
+    header(["Response", "System fingerprint", "Prompt tokens", "Completion tokens"]) + `<tbody>${row(cells)}</tbody>`,
+  );
 }
 
 /** Options of {@link renderBatchHtml}. */
@@ -59,7 +71,10 @@ export interface BatchHtmlOptions {
  * @param options `referenceIndex`, `granularity`, `caption`, `comparison`.
  * @returns An HTML `<table class="seedlab-table seedlab-batch">`.
  */
-export function renderBatchHtml(batch: Batch | readonly ChatRun[], { referenceIndex, granularity = "word", caption, comparison }: BatchHtmlOptions = {}): string {
+export function renderBatchHtml(
+  batch: Batch | readonly ChatRun[],
+  { referenceIndex, granularity = "word", caption, comparison }: BatchHtmlOptions = {},
+): string {
   const runs = runsOf(batch);
   const reference = findReference(runs, referenceIndex);
   const verdict = renderVerdict(comparison ?? compareRuns(runs));

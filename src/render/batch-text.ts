@@ -16,9 +16,13 @@ export interface TextRenderOptions {
   granularity?: DiffGranularity;
 }
 
-const indent = (text: string, prefix = "    "): string => text.split("\n").map((line) => prefix + line).join("\n");
+const indent = (text: string, prefix = "    "): string =>
+  text
+    .split("\n")
+    .map((line) => prefix + line)
+    .join("\n");
 const number = (value: number | null): string => (value === null ? "—" : String(value));
-const fingerprint = (run: ChatRun): string => (isSucceeded(run) ? run.systemFingerprint ?? "none" : "—");
+const fingerprint = (run: ChatRun): string => (isSucceeded(run) ? (run.systemFingerprint ?? "none") : "—");
 const metaLine = (run: ChatRun): string =>
   `fingerprint ${fingerprint(run)} · prompt tokens ${number(run.promptTokens)} · completion tokens ${number(run.completionTokens)}`;
 const errorLine = (run: ChatRun): string => {
@@ -48,7 +52,12 @@ export function renderRunText(run: ChatRun, _options: TextRenderOptions = {}): s
  */
 export function renderBatchText(
   batch: Batch | readonly ChatRun[],
-  { color = false, granularity = "word", referenceIndex, comparison }: TextRenderOptions & { referenceIndex?: number; comparison?: Comparison } = {},
+  {
+    color = false,
+    granularity = "word",
+    referenceIndex,
+    comparison,
+  }: TextRenderOptions & { referenceIndex?: number; comparison?: Comparison } = {},
 ): string {
   const runs = runsOf(batch);
   const reference = findReference(runs, referenceIndex);

@@ -2,7 +2,14 @@
  * The verification checks (`verifyReproducibility`) as pass / fail lines with what each finding means.
  */
 import type { Check } from "../analysis/verify";
-import { TABLE_STYLES, escapeHtml, htmlCell as cell, htmlHeader as header, htmlRow as row, htmlTable as table } from "./html";
+import {
+  TABLE_STYLES,
+  escapeHtml,
+  htmlCell as cell,
+  htmlHeader as header,
+  htmlRow as row,
+  htmlTable as table,
+} from "./html";
 
 const STATUS_MARK: Record<Check["status"], string> = {
   pass: `<span style="color:#2da44e;font-weight:700">✔ pass</span>`,
@@ -16,7 +23,18 @@ const STATUS_MARK: Record<Check["status"], string> = {
  * @returns An HTML table with one row per check.
  */
 export function renderChecksHtml(checks: readonly Check[]): string {
-  const rows = checks.map((check) => row(cell(STATUS_MARK[check.status], TABLE_STYLES.nowrap) + cell(escapeHtml(check.name)) + cell(escapeHtml(check.summary), TABLE_STYLES.text) + cell(escapeHtml(check.meaning), TABLE_STYLES.text)));
+  const rows = checks.map((check) =>
+    row(
+      cell(STATUS_MARK[check.status], TABLE_STYLES.nowrap) +
+        cell(escapeHtml(check.name)) +
+        cell(escapeHtml(check.summary), TABLE_STYLES.text) +
+        cell(escapeHtml(check.meaning), TABLE_STYLES.text),
+    ),
+  );
   const passed = checks.filter((check) => check.status === "pass").length;
-  return table("checks", header(["", "Check", "Found", "What it means"]) + `<tbody>${rows.join("")}</tbody>`, `Verification: ${passed}/${checks.length} checks pass`);
+  return table(
+    "checks",
+    header(["", "Check", "Found", "What it means"]) + `<tbody>${rows.join("")}</tbody>`,
+    `Verification: ${passed}/${checks.length} checks pass`,
+  );
 }

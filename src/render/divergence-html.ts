@@ -7,7 +7,10 @@ import { DIFF_STYLES } from "./html";
 import { TABLE_STYLES, escapeHtml, htmlCell as cell, htmlHeader as header, htmlRow as row } from "./html";
 
 /** A token made visible: quoted, with its spaces and newlines shown as JSON escapes (`" He"`, `"\n"`). */
-const showToken = (token: string | null): string => (token === null ? `<span style="${TABLE_STYLES.muted}">(ended)</span>` : `<code>${escapeHtml(JSON.stringify(token))}</code>`);
+const showToken = (token: string | null): string =>
+  token === null
+    ? `<span style="${TABLE_STYLES.muted}">(ended)</span>`
+    : `<code>${escapeHtml(JSON.stringify(token))}</code>`;
 
 const unitName = (unit: DivergenceUnit): string => (unit === "token" ? "token" : "character");
 
@@ -29,7 +32,13 @@ const formatPercent = (probability: number, digits: number): string => `${(proba
  */
 function percentDigits(pairs: Array<[number | null | undefined, number | null | undefined]>): number {
   for (let digits = 1; digits < 8; digits += 1) {
-    const hidden = pairs.some(([a, b]) => typeof a === "number" && typeof b === "number" && a !== b && formatPercent(a, digits) === formatPercent(b, digits));
+    const hidden = pairs.some(
+      ([a, b]) =>
+        typeof a === "number" &&
+        typeof b === "number" &&
+        a !== b &&
+        formatPercent(a, digits) === formatPercent(b, digits),
+    );
     if (!hidden) return digits;
   }
   return 8;
@@ -62,8 +71,15 @@ export function renderDivergenceHtml(divergence: BatchDivergence, { caption }: {
       `<br><span style="${TABLE_STYLES.muted}">${item.before.length < item.characterOffset ? "…" : ""}${escapeHtml(item.before)}</span>` +
       `<ins style="${DIFF_STYLES.added}">${escapeHtml(item.runAfter)}</ins>`;
     // The same candidate's probability in both runs: show enough decimals to tell them apart.
-    const runProbabilityOf = new Map((item.runAlternatives ?? []).map((alternative) => [alternative.token, alternative.probability] as const));
-    const digits = percentDigits((item.referenceAlternatives ?? []).map((alternative): [number, number | undefined] => [alternative.probability, runProbabilityOf.get(alternative.token)]));
+    const runProbabilityOf = new Map(
+      (item.runAlternatives ?? []).map((alternative) => [alternative.token, alternative.probability] as const),
+    );
+    const digits = percentDigits(
+      (item.referenceAlternatives ?? []).map((alternative): [number, number | undefined] => [
+        alternative.probability,
+        runProbabilityOf.get(alternative.token),
+      ]),
+    );
     const probability = (value: number | null): string => (value === null ? "—" : formatPercent(value, digits));
     const tokens =
       item.unit === "token"
@@ -82,7 +98,9 @@ export function renderDivergenceHtml(divergence: BatchDivergence, { caption }: {
   const body =
     rows.length > 0
       ? rows.join("")
-      : row(`<td colspan="6" style="${TABLE_STYLES.cell};${TABLE_STYLES.muted}">${divergence.referenceIndex === null ? "no successful run" : "every run has the reference's exact text"}</td>`);
+      : row(
+          `<td colspan="6" style="${TABLE_STYLES.cell};${TABLE_STYLES.muted}">${divergence.referenceIndex === null ? "no successful run" : "every run has the reference's exact text"}</td>`,
+        );
   const legend =
     divergence.divergences.length > 0
       ? `<div style="${TABLE_STYLES.muted};font-size:0.85em">Context: <del style="${DIFF_STYLES.removed}">reference's continuation</del> / <ins style="${DIFF_STYLES.added}">this run's continuation</ins>. Alternatives: top tokens and their probabilities at the first differing position (with as many decimals as it takes to show where the two runs' numbers differ); ✔ = the token that run emitted, ◆ = the token the other run emitted.</div>`
@@ -92,7 +110,14 @@ export function renderDivergenceHtml(divergence: BatchDivergence, { caption }: {
     `<div style="${TABLE_STYLES.caption}">${escapeHtml(caption ?? defaultCaption)}</div>` +
     (divergence.positions.length > 0 ? renderPositionsSvg(divergence.positions, divergence.unit) : "") +
     `<table class="seedlab-table" style="${TABLE_STYLES.table}">` +
-    header(["Run", "First differs at", "Token (reference → run)", `Context (run ${divergence.referenceIndex ?? "—"} above, this run below)`, "Alternatives in the reference", "Alternatives in this run"]) +
+    header([
+      "Run",
+      "First differs at",
+      "Token (reference → run)",
+      `Context (run ${divergence.referenceIndex ?? "—"} above, this run below)`,
+      "Alternatives in the reference",
+      "Alternatives in this run",
+    ]) +
     `<tbody>${body}</tbody></table>${legend}</div>`
   );
 }
@@ -114,12 +139,16 @@ export function renderPositionsSvg(positions: readonly number[], unit: Divergenc
   for (const position of [...positions].sort((a, b) => a - b)) {
     const level = stacks.get(position) ?? 0;
     stacks.set(position, level + 1);
-    dots.push(`<circle cx="${(left + (position / maximum) * (width - left - right)).toFixed(1)}" cy="LEVEL${level}" r="${radius}" fill="rgb(56,139,253)" fill-opacity="0.7"><title>${escapeHtml(`${unitName(unit)} ${position}`)}</title></circle>`);
+    dots.push(
+      `<circle cx="${(left + (position / maximum) * (width - left - right)).toFixed(1)}" cy="LEVEL${level}" r="${radius}" fill="rgb(56,139,253)" fill-opacity="0.7"><title>${escapeHtml(`${unitName(unit)} ${position}`)}</title></circle>`,
+    );
   }
   const levels = Math.max(1, ...stacks.values());
   const axisY = 10 + levels * (2 * radius + 2);
   const height = axisY + 22;
-  const placed = dots.map((dot) => dot.replace(/LEVEL(\d+)/, (_match, level: string) => String(axisY - radius - 2 - Number(level) * (2 * radius + 2))));
+  const placed = dots.map((dot) =>
+    dot.replace(/LEVEL(\d+)/, (_match, level: string) => String(axisY - radius - 2 - Number(level) * (2 * radius + 2))),
+  );
   return (
     `<svg class="seedlab-positions" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" style="color:inherit;display:block;margin:0.25em 0">` +
     `<title>${escapeHtml(`First-divergence positions (${unitName(unit)}s) of ${positions.length} runs`)}</title>` +

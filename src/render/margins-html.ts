@@ -13,7 +13,10 @@ import { TABLE_STYLES, escapeHtml, formatDecimal as decimal } from "./html";
  * @param options `fragileBelow`: the threshold used (default 0.1, for the caption); `caption`: replaces the default.
  * @returns An HTML `<div class="seedlab-margins">`.
  */
-export function renderMarginsHtml(margins: readonly TokenMargin[], { fragileBelow = 0.1, caption }: { fragileBelow?: number; caption?: string } = {}): string {
+export function renderMarginsHtml(
+  margins: readonly TokenMargin[],
+  { fragileBelow = 0.1, caption }: { fragileBelow?: number; caption?: string } = {},
+): string {
   const fragile = margins.filter((margin) => margin.fragile).length;
   const sampledBelowTop = margins.filter((margin) => margin.sampledBelowTop).length;
   const measured = margins.filter((margin) => margin.margin !== null).length;
@@ -24,7 +27,8 @@ export function renderMarginsHtml(margins: readonly TokenMargin[], { fragileBelo
         (measured < margins.length ? ` · ${margins.length - measured} without a runner-up` : "") +
         (sampledBelowTop > 0 ? ` · ${sampledBelowTop} tokens were sampled below the most likely one` : "");
   const spans = margins.map((margin) => {
-    const describe = (candidate: { token: string; probability: number } | null): string => (candidate === null ? "none" : `${JSON.stringify(candidate.token)} ${(candidate.probability * 100).toFixed(1)}%`);
+    const describe = (candidate: { token: string; probability: number } | null): string =>
+      candidate === null ? "none" : `${JSON.stringify(candidate.token)} ${(candidate.probability * 100).toFixed(1)}%`;
     const title = `token ${margin.position} ${JSON.stringify(margin.token)}: p = ${(margin.probability * 100).toFixed(1)}%; top ${describe(margin.top)}, runner-up ${describe(margin.runnerUp)}, margin ${decimal(margin.margin)}`;
     let style = "border-radius:2px";
     if (margin.margin !== null) {

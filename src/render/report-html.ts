@@ -2,7 +2,16 @@
  * The reproducibility report (`buildReport`) as a table, one row per prompt, captioned with TARr@N.
  */
 import type { ReproducibilityReport } from "../analysis/report";
-import { TABLE_STYLES, escapeHtml, formatDecimal as decimal, formatShare as percent, htmlCell as cell, htmlHeader as header, htmlRow as row, htmlTable as table } from "./html";
+import {
+  TABLE_STYLES,
+  escapeHtml,
+  formatDecimal as decimal,
+  formatShare as percent,
+  htmlCell as cell,
+  htmlHeader as header,
+  htmlRow as row,
+  htmlTable as table,
+} from "./html";
 
 const yesNo = (value: boolean): string => (value ? "yes" : "no");
 
@@ -18,7 +27,10 @@ export function renderReportHtml(report: ReproducibilityReport, { caption }: { c
     const counts = prompt.distinctOutputs.map((output) => `${output.count}×`).join(" + ") || "—";
     const fingerprints =
       prompt.fingerprints
-        .map((group) => `<code>${escapeHtml(group.fingerprint ?? "none")}</code> × ${group.count} → ${group.distinctOutputs} ${group.distinctOutputs === 1 ? "text" : "texts"}`)
+        .map(
+          (group) =>
+            `<code>${escapeHtml(group.fingerprint ?? "none")}</code> × ${group.count} → ${group.distinctOutputs} ${group.distinctOutputs === 1 ? "text" : "texts"}`,
+        )
         .join("<br>") || "—";
     const parameters = prompt.parametersIdentical ? "identical" : `differ: ${prompt.differingParameters.join(", ")}`;
     return row(
@@ -39,8 +51,18 @@ export function renderReportHtml(report: ReproducibilityReport, { caption }: { c
   const defaultCaption = `TARr@${n} = ${report.identicalPrompts}/${report.prompts.length} prompts with all ${n} outputs identical (${percent(report.tarr)})${failed}${within}`;
   return table(
     "report",
-    header(["Prompt", "Runs", `All ${n} identical`, "Distinct outputs (runs each)", "Most common output", "Mean similarity", "Lowest similarity", "Fingerprints → texts", "Texts differ within a fingerprint", "Parameters"]) +
-      `<tbody>${rows.join("")}</tbody>`,
+    header([
+      "Prompt",
+      "Runs",
+      `All ${n} identical`,
+      "Distinct outputs (runs each)",
+      "Most common output",
+      "Mean similarity",
+      "Lowest similarity",
+      "Fingerprints → texts",
+      "Texts differ within a fingerprint",
+      "Parameters",
+    ]) + `<tbody>${rows.join("")}</tbody>`,
     caption ?? defaultCaption,
   );
 }

@@ -9,8 +9,14 @@ import { escapeHtml, htmlCell as cell, htmlHeader as header, htmlRow as row, htm
  * @param backend The open backend's kind, model and base URL, when there is one.
  * @returns An HTML table.
  */
-export function renderSettingsHtml(described: Record<string, string>, backend?: { kind: string; model: string; baseURL: string }): string {
-  const rows = Object.entries(described).map(([name, value]) => row(cell(`<code>${escapeHtml(name)}</code>`) + cell(escapeHtml(value))));
-  const caption = backend === undefined ? "Settings" : `Backend: ${backend.kind} · model ${backend.model} · ${backend.baseURL}`;
+export function renderSettingsHtml(
+  described: Record<string, string>,
+  backend?: { kind: string; model: string; baseURL: string },
+): string {
+  const rows = Object.entries(described).map(([name, value]) =>
+    row(cell(`<code>${escapeHtml(name)}</code>`) + cell(escapeHtml(value))),
+  );
+  const caption =
+    backend === undefined ? "Settings" : `Backend: ${backend.kind} · model ${backend.model} · ${backend.baseURL}`;
   return table("settings", header(["Setting", "Value"]) + `<tbody>${rows.join("")}</tbody>`, caption);
 }

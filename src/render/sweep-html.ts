@@ -2,7 +2,15 @@
  * A seed × temperature sweep (`summarizeSweep`) as a grid of lettered texts, and the start of each text.
  */
 import type { Sweep } from "../analysis/sweep";
-import { TABLE_STYLES, escapeHtml, formatDecimal as decimal, htmlCell as cell, htmlHeader as header, htmlRow as row, htmlTable as table } from "./html";
+import {
+  TABLE_STYLES,
+  escapeHtml,
+  formatDecimal as decimal,
+  htmlCell as cell,
+  htmlHeader as header,
+  htmlRow as row,
+  htmlTable as table,
+} from "./html";
 
 const OUTPUT_HUES = [210, 30, 130, 280, 0, 180, 60, 330, 100, 250];
 
@@ -32,23 +40,41 @@ export function renderSweepHtml(sweep: Sweep, { previewCharacters = 60 }: { prev
       if (sweepCell === undefined) return cell("", TABLE_STYLES.muted);
       if (sweepCell.outputNumber === null) return cell("failed", TABLE_STYLES.error);
       const hue = OUTPUT_HUES[sweepCell.outputNumber % OUTPUT_HUES.length] as number;
-      return cell(`<strong>${outputName(sweepCell.outputNumber)}</strong>`, `text-align:center;background:hsla(${hue},70%,50%,0.28)`);
+      return cell(
+        `<strong>${outputName(sweepCell.outputNumber)}</strong>`,
+        `text-align:center;background:hsla(${hue},70%,50%,0.28)`,
+      );
     });
     const seeds = sweepRow.cells.length - sweepRow.failed;
     const verdict = sweepRow.collapsed
       ? "collapses: one text for every seed"
       : `fans out: ${sweepRow.distinctOutputs} texts from ${seeds} ${seeds === 1 ? "seed" : "seeds"}${sweepRow.failed > 0 ? `, ${sweepRow.failed} failed` : ""}`;
-    return row(cell(String(sweepRow.temperature), TABLE_STYLES.number) + cells.join("") + cell(String(sweepRow.distinctOutputs), TABLE_STYLES.number) + cell(decimal(sweepRow.meanSimilarity), TABLE_STYLES.number) + cell(escapeHtml(verdict)));
+    return row(
+      cell(String(sweepRow.temperature), TABLE_STYLES.number) +
+        cells.join("") +
+        cell(String(sweepRow.distinctOutputs), TABLE_STYLES.number) +
+        cell(decimal(sweepRow.meanSimilarity), TABLE_STYLES.number) +
+        cell(escapeHtml(verdict)),
+    );
   });
   const grid = table(
     "sweep-grid",
-    header(["Temperature", ...sweep.seeds.map((seed) => `seed ${seed}`), "Distinct texts", "Mean similarity", "Outcome"]) + `<tbody>${rows.join("")}</tbody>`,
+    header([
+      "Temperature",
+      ...sweep.seeds.map((seed) => `seed ${seed}`),
+      "Distinct texts",
+      "Mean similarity",
+      "Outcome",
+    ]) + `<tbody>${rows.join("")}</tbody>`,
     `Seed × temperature: same letter = same text (${sweep.outputs.length} distinct texts in all)`,
   );
   const legendRows = sweep.outputs.map((output, number) => {
     const hue = OUTPUT_HUES[number % OUTPUT_HUES.length] as number;
     const preview = output.length > previewCharacters ? `${output.slice(0, previewCharacters)}…` : output;
-    return row(cell(`<strong>${outputName(number)}</strong>`, `text-align:center;background:hsla(${hue},70%,50%,0.28)`) + cell(escapeHtml(preview), TABLE_STYLES.text));
+    return row(
+      cell(`<strong>${outputName(number)}</strong>`, `text-align:center;background:hsla(${hue},70%,50%,0.28)`) +
+        cell(escapeHtml(preview), TABLE_STYLES.text),
+    );
   });
   const legend = table("sweep-texts", header(["Text", "Beginning"]) + `<tbody>${legendRows.join("")}</tbody>`, "");
   return `<div class="seedlab-sweep" style="color:inherit">${grid}${legend}</div>`;

@@ -29,7 +29,11 @@ export function diffTexts(reference: string, text: string, granularity: DiffGran
  * @param options `granularity`: `word` (default) or `character`.
  * @returns An HTML fragment.
  */
-export function renderDiffHtml(reference: string, text: string, { granularity = "word" }: { granularity?: DiffGranularity } = {}): string {
+export function renderDiffHtml(
+  reference: string,
+  text: string,
+  { granularity = "word" }: { granularity?: DiffGranularity } = {},
+): string {
   return diffTexts(reference, text, granularity)
     .map((change) => {
       const escaped = escapeHtml(change.value);
@@ -56,7 +60,8 @@ export function renderDiffText(
   return diffTexts(reference, text, granularity)
     .map((change) => {
       if (change.added) return color ? `${ANSI.green}${change.value}${ANSI.reset}` : `{+${change.value}+}`;
-      if (change.removed) return color ? `${ANSI.red}${ANSI.strike}${change.value}${ANSI.reset}` : `[-${change.value}-]`;
+      if (change.removed)
+        return color ? `${ANSI.red}${ANSI.strike}${change.value}${ANSI.reset}` : `[-${change.value}-]`;
       return change.value;
     })
     .join("");

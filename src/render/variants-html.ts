@@ -4,7 +4,15 @@
 import { isSucceeded } from "../core/runs";
 import type { VariantsResult } from "../analysis/variants";
 import { renderDiffHtml } from "./text-diff";
-import { TABLE_STYLES, escapeHtml, formatDecimal as decimal, htmlCell as cell, htmlHeader as header, htmlRow as row, htmlTable as table } from "./html";
+import {
+  TABLE_STYLES,
+  escapeHtml,
+  formatDecimal as decimal,
+  htmlCell as cell,
+  htmlHeader as header,
+  htmlRow as row,
+  htmlTable as table,
+} from "./html";
 
 /**
  * The baseline and each one-change variant, with its text diffed against the baseline's.
@@ -13,8 +21,10 @@ import { TABLE_STYLES, escapeHtml, formatDecimal as decimal, htmlCell as cell, h
  */
 export function renderVariantsHtml(result: VariantsResult): string {
   const baseline = result.baseline;
-  const baselineText = isSucceeded(baseline) ? baseline.content : baseline.error?.message ?? "";
-  const baselineRow = row(cell("baseline") + cell("—", TABLE_STYLES.muted) + cell(escapeHtml(baselineText), TABLE_STYLES.text));
+  const baselineText = isSucceeded(baseline) ? baseline.content : (baseline.error?.message ?? "");
+  const baselineRow = row(
+    cell("baseline") + cell("—", TABLE_STYLES.muted) + cell(escapeHtml(baselineText), TABLE_STYLES.text),
+  );
   const rows = result.outcomes.map((outcome) => {
     const run = outcome.run;
     let verdict: string;

@@ -24,9 +24,15 @@ export function renderVerdict(comparison: Comparison): string {
     if (distinct > 1) parts.push(`${distinct} distinct outputs`);
     const fingerprints = comparison.fingerprints;
     const onlyNone = fingerprints.length === 1 && fingerprints[0]?.fingerprint === null;
-    parts.push(onlyNone ? "no fingerprint" : `${fingerprints.length} fingerprint${fingerprints.length === 1 ? "" : "s"}`);
+    parts.push(
+      onlyNone ? "no fingerprint" : `${fingerprints.length} fingerprint${fingerprints.length === 1 ? "" : "s"}`,
+    );
   }
-  parts.push(comparison.parametersIdentical ? "parameters identical" : `parameters differ: ${comparison.differingParameters.join(", ")}`);
+  parts.push(
+    comparison.parametersIdentical
+      ? "parameters identical"
+      : `parameters differ: ${comparison.differingParameters.join(", ")}`,
+  );
   if (comparison.failed > 0) parts.push(`${comparison.failed} failed`);
   return parts.join(" · ");
 }

@@ -55,7 +55,11 @@ export function completion(content: string, fingerprint: string | null = "fp_tes
     model: "fault-model",
     system_fingerprint: fingerprint,
     choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop", logprobs: null }],
-    usage: { prompt_tokens: 7, completion_tokens: content.split(" ").length, total_tokens: 7 + content.split(" ").length },
+    usage: {
+      prompt_tokens: 7,
+      completion_tokens: content.split(" ").length,
+      total_tokens: 7 + content.split(" ").length,
+    },
   };
 }
 
@@ -72,7 +76,11 @@ export async function startFaultServer(respond: (request: ReceivedRequest) => Fa
     let text = "";
     incoming.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
     incoming.on("end", () => {
-      const received: ReceivedRequest = { number: requests.length + 1, headers: incoming.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+      const received: ReceivedRequest = {
+        number: requests.length + 1,
+        headers: incoming.headers,
+        body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+      };
       requests.push(received);
       inFlight += 1;
       state.maxInFlight = Math.max(state.maxInFlight, inFlight);
@@ -84,7 +92,11 @@ export async function startFaultServer(respond: (request: ReceivedRequest) => Fa
           return;
         }
         const body = Buffer.from(reply.raw ?? JSON.stringify(reply.body ?? completion(`reply ${received.number}`)));
-        outgoing.writeHead(reply.status ?? 200, { "content-type": "application/json", "content-length": String(body.length), ...reply.headers });
+        outgoing.writeHead(reply.status ?? 200, {
+          "content-type": "application/json",
+          "content-length": String(body.length),
+          ...reply.headers,
+        });
         if (reply.truncateAt === undefined) {
           outgoing.end(body);
           return;

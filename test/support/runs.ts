@@ -2,7 +2,13 @@
 import type { ChatParameters, ChatRun, RunError } from "../../src/core/types";
 import { hashParameters } from "../../src/core/chat";
 
-const PARAMETERS: ChatParameters = { model: "m", messages: [{ role: "user", content: "Hi" }], seed: 123, temperature: 0, max_tokens: 200 };
+const PARAMETERS: ChatParameters = {
+  model: "m",
+  messages: [{ role: "user", content: "Hi" }],
+  seed: 123,
+  temperature: 0,
+  max_tokens: 200,
+};
 
 /**
  * One run; a string is a successful output, an error record a failure.

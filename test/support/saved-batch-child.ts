@@ -7,4 +7,10 @@ import { SAVED_REQUEST } from "./saved-request";
 const url = process.env.SEEDLAB_TEST_URL;
 const file = process.env.SEEDLAB_TEST_PATH;
 if (!url || !file) throw new Error("Set SEEDLAB_TEST_URL and SEEDLAB_TEST_PATH.");
-void runSavedBatch({ client: createClient({ baseURL: url, maxRetries: 0 }), request: SAVED_REQUEST, runs: 8, concurrency: 1, path: file });
+void runSavedBatch({
+  client: createClient({ baseURL: url, maxRetries: 0 }),
+  request: SAVED_REQUEST,
+  runs: 8,
+  concurrency: 1,
+  path: file,
+});

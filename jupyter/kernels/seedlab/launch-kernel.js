@@ -16,7 +16,9 @@ if (!configPath) {
 const projectRoot = path.resolve(process.argv[3] || path.join(__dirname, "..", "..", ".."));
 const tslab = path.join(projectRoot, "node_modules", "tslab", "dist", "main.js");
 if (!fs.existsSync(tslab)) {
-  console.error(`launch-kernel.js: tslab is not installed in ${projectRoot} (no ${tslab}). Run \`npm install\` there; if the project moved, run \`npx seedlab kernel install\` again from its new folder.`);
+  console.error(
+    `launch-kernel.js: tslab is not installed in ${projectRoot} (no ${tslab}). Run \`npm install\` there; if the project moved, run \`npx seedlab kernel install\` again from its new folder.`,
+  );
   process.exit(2);
 }
 process.chdir(projectRoot);
