@@ -11,6 +11,7 @@ import { BackendClosedError } from "../src/core/backend-session";
 import { runBatch } from "../src/core/batch";
 import { getChatResponse, tryChatResponse } from "../src/core/chat";
 import { loadSettings } from "../src/settings";
+import { alive } from "./support/processes";
 
 const settings = loadSettings({ env: {}, envFile: "/nonexistent/.env" });
 
@@ -20,15 +21,6 @@ function modelServers(): number[] {
     "\n",
   );
   return lines.filter((line) => line.includes("src/local/serve.ts")).map((line) => Number(line.trim().split(/\s+/)[0]));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 test("opening the backend three times leaves one model server; the replaced ones refuse requests at once", async () => {

@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -16,6 +15,7 @@ import { randomBytes } from "node:crypto";
 import { CHROMIUM_PATH } from "../scripts/ensure-chromium.mjs";
 import { committedFile, stripNotebook } from "../scripts/notebook-files";
 import { PROJECT_ROOT } from "../scripts/run-notebooks";
+import { freePort } from "./support/processes";
 
 const NAME = "01-reproducible-outputs.ipynb";
 const SCREENSHOTS = join(PROJECT_ROOT, "out", "browser");
@@ -40,17 +40,6 @@ let jupyter: ChildProcess | null = null;
 let jupyterLog = "";
 let context: BrowserContext | null = null;
 let passed = false;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function loadPlaywright(): Promise<Playwright> {
   try {

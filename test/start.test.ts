@@ -7,12 +7,12 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PROJECT_ROOT } from "../scripts/run-notebooks";
 import { findPython } from "../scripts/find-jupyter.mjs";
+import { alive, freePort } from "./support/processes";
 
 const KERNEL_EXEC = join(PROJECT_ROOT, "test", "support", "kernel-exec.py");
 // The Python that talks to the kernels (Jupyter's own client library), found as everywhere else: no fixed path.
@@ -34,17 +34,6 @@ interface CellResult {
   stderr: string;
   html: string;
   error: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function userEnv(port: number): NodeJS.ProcessEnv {
@@ -159,15 +148,6 @@ function modelServersOf(pid: number): number[] {
   return processes()
     .filter((process) => process.ppid === pid && process.args.includes(join(PROJECT_ROOT, "src", "local", "serve.ts")))
     .map((process) => process.pid);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Notebook 01's Set-up cell, as committed. */

@@ -6,14 +6,7 @@ import type { Batch } from "../core/types";
 import { isSucceeded } from "../core/runs";
 import { compareBatches, type BatchChanges } from "../analysis/compare-batches";
 import { renderDiffHtml } from "./text-diff";
-import {
-  TABLE_STYLES,
-  escapeHtml,
-  htmlCell as cell,
-  htmlHeader as header,
-  htmlRow as row,
-  htmlTable as table,
-} from "./html";
+import { TABLE_STYLES, escapeHtml, cell, header, row, table } from "./html";
 
 /**
  * Two batches of the same requests compared run by run (see `compareBatches`): which texts changed,

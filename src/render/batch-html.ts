@@ -8,15 +8,7 @@ import type { Batch, ChatRun } from "../core/types";
 import { compareRuns, type Comparison } from "../analysis/compare-runs";
 import { findReference, isBatch, isSucceeded, runsOf } from "../core/runs";
 import { renderDiffHtml, type DiffGranularity } from "./text-diff";
-import {
-  DIFF_STYLES,
-  TABLE_STYLES,
-  escapeHtml,
-  htmlCell as cell,
-  htmlHeader as header,
-  htmlRow as row,
-  htmlTable as table,
-} from "./html";
+import { DIFF_STYLES, TABLE_STYLES, escapeHtml, cell, header, row, table } from "./html";
 import { renderVerdict } from "./verdict";
 
 const numberCell = (value: number | null): string => cell(value === null ? "—" : String(value), TABLE_STYLES.number);

@@ -2,14 +2,7 @@
  * The verification checks (`verifyReproducibility`) as pass / fail lines with what each finding means.
  */
 import type { Check } from "../analysis/verify";
-import {
-  TABLE_STYLES,
-  escapeHtml,
-  htmlCell as cell,
-  htmlHeader as header,
-  htmlRow as row,
-  htmlTable as table,
-} from "./html";
+import { TABLE_STYLES, escapeHtml, cell, header, row, table } from "./html";
 
 const STATUS_MARK: Record<Check["status"], string> = {
   pass: `<span style="color:#2da44e;font-weight:700">✔ pass</span>`,

@@ -3,15 +3,7 @@
  */
 import type { Comparison } from "../analysis/compare-runs";
 import { renderVerdict } from "./verdict";
-import {
-  TABLE_STYLES,
-  escapeHtml,
-  formatDecimal as decimal,
-  formatShare as percent,
-  htmlCell as cell,
-  htmlRow as row,
-  htmlTable as table,
-} from "./html";
+import { TABLE_STYLES, escapeHtml, decimal, percent, cell, row, table } from "./html";
 
 /**
  * A comparison's figures with plain-words labels.

@@ -4,7 +4,7 @@
  */
 import type { Alternative, BatchDivergence, DivergenceUnit } from "../analysis/divergence";
 import { DIFF_STYLES } from "./html";
-import { TABLE_STYLES, escapeHtml, htmlCell as cell, htmlHeader as header, htmlRow as row } from "./html";
+import { TABLE_STYLES, escapeHtml, cell, header, row } from "./html";
 
 /** A token made visible: quoted, with its spaces and newlines shown as JSON escapes (`" He"`, `"\n"`). */
 const showToken = (token: string | null): string =>

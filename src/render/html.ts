@@ -97,3 +97,13 @@ export function formatShare(share: number): string {
 export function formatDecimal(value: number | null): string {
   return value === null ? "—" : value.toFixed(2);
 }
+
+// Short names for the renderers in this folder, which build tables cell by cell.
+export {
+  formatDecimal as decimal,
+  formatShare as percent,
+  htmlCell as cell,
+  htmlHeader as header,
+  htmlRow as row,
+  htmlTable as table,
+};

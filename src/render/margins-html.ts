@@ -3,7 +3,7 @@
  * another token.
  */
 import type { TokenMargin } from "../analysis/divergence";
-import { TABLE_STYLES, escapeHtml, formatDecimal as decimal } from "./html";
+import { TABLE_STYLES, escapeHtml, decimal } from "./html";
 
 /**
  * A run's text token by token, each token shaded by how fragile it was: the smaller its margin

@@ -2,16 +2,7 @@
  * The reproducibility report (`buildReport`) as a table, one row per prompt, captioned with TARr@N.
  */
 import type { ReproducibilityReport } from "../analysis/report";
-import {
-  TABLE_STYLES,
-  escapeHtml,
-  formatDecimal as decimal,
-  formatShare as percent,
-  htmlCell as cell,
-  htmlHeader as header,
-  htmlRow as row,
-  htmlTable as table,
-} from "./html";
+import { TABLE_STYLES, escapeHtml, decimal, percent, cell, header, row, table } from "./html";
 
 const yesNo = (value: boolean): string => (value ? "yes" : "no");
 

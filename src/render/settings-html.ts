@@ -1,7 +1,7 @@
 /**
  * The settings in use and the backend they opened, as a table.
  */
-import { escapeHtml, htmlCell as cell, htmlHeader as header, htmlRow as row, htmlTable as table } from "./html";
+import { escapeHtml, cell, header, row, table } from "./html";
 
 /**
  * The settings in use and the backend they opened, as a two-column table.

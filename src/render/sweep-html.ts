@@ -2,15 +2,7 @@
  * A seed × temperature sweep (`summarizeSweep`) as a grid of lettered texts, and the start of each text.
  */
 import type { Sweep } from "../analysis/sweep";
-import {
-  TABLE_STYLES,
-  escapeHtml,
-  formatDecimal as decimal,
-  htmlCell as cell,
-  htmlHeader as header,
-  htmlRow as row,
-  htmlTable as table,
-} from "./html";
+import { TABLE_STYLES, escapeHtml, decimal, cell, header, row, table } from "./html";
 
 const OUTPUT_HUES = [210, 30, 130, 280, 0, 180, 60, 330, 100, 250];
 

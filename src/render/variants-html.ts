@@ -4,15 +4,7 @@
 import { isSucceeded } from "../core/runs";
 import type { VariantsResult } from "../analysis/variants";
 import { renderDiffHtml } from "./text-diff";
-import {
-  TABLE_STYLES,
-  escapeHtml,
-  formatDecimal as decimal,
-  htmlCell as cell,
-  htmlHeader as header,
-  htmlRow as row,
-  htmlTable as table,
-} from "./html";
+import { TABLE_STYLES, escapeHtml, decimal, cell, header, row, table } from "./html";
 
 /**
  * The baseline and each one-change variant, with its text diffed against the baseline's.
