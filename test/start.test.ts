@@ -158,7 +158,7 @@ function setupCell(): string {
   const cell = notebook.cells.find((candidate) => candidate.cell_type === "code");
   assert.ok(cell);
   const source = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
-  assert.match(source, /openBackend\(settings\)/);
+  assert.match(source, /openBackend(WithProgress)?\(settings/);
   return source;
 }
 
@@ -169,7 +169,8 @@ function assertCellOk(result: CellResult, what: string): void {
 /** Ends whatever a failed test left running: npm's group, then Jupyter (its own group), then `pids`. */
 async function cleanUp(session: Session, pids: number[]): Promise<void> {
   const jupyter = processes()
-    .filter((row) => row.args.includes(`--NotebookApp.token=${session.token}`))
+    // The token goes by environment, not on the command line: Jupyter is found by its port.
+    .filter((row) => row.args.includes("jupyter") && row.args.includes(`--port=${new URL(session.base).port}`))
     .map((row) => row.pid);
   if (session.npm.exitCode === null && session.npm.signalCode === null)
     process.kill(-(session.npm.pid as number), "SIGKILL");
