@@ -82,12 +82,13 @@ export async function runOnTwoConfigurations({
     throw invalidParameter("requests", "a non-empty array of requests", requests, fix);
   }
   const repeated = requests.flatMap((request) => Array.from({ length: runs }, () => request));
+  const settingNames: Record<string, string> = { cpuVariant: "CPU variant", batchSize: "batch size" };
   const secondSettings = Object.entries(second)
-    .map(([name, value]) => `${name} ${String(value)}`)
+    .map(([name, value]) => `${settingNames[name] ?? name} ${String(value)}`)
     .join(", ");
   const steps = [
     `${repeated.length} requests on ${labels[0]}`,
-    `Start a second local server (${secondSettings || "same settings"})`,
+    `Second local server (${secondSettings || "same settings"}), started while step 1 ran`,
     `${repeated.length} requests on ${labels[1]}`,
   ];
   const shown = display === undefined ? null : showProgress(display, steps);

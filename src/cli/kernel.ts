@@ -27,8 +27,8 @@ export const KERNEL_COMMAND: CommandSpec = {
   },
   details: [
     "Writes <Jupyter data dir>/kernels/seedlab/kernel.json with absolute paths: this Node",
-    "(process.execPath), the launcher jupyter/kernels/seedlab/launch-kernel.js and the project root, which",
-    "the kernel starts in whatever folder a notebook is opened from. The data dir is JUPYTER_DATA_DIR when",
+    "(process.execPath), the launcher jupyter/kernels/seedlab/launch-kernel.js and the project root (the",
+    "kernel always runs there, whatever folder a notebook is opened from). The data dir is JUPYTER_DATA_DIR when",
     "set, else ~/.local/share/jupyter (Linux; $XDG_DATA_HOME/jupyter when set), ~/Library/Jupyter (macOS),",
     "%APPDATA%\\jupyter (Windows), as Jupyter itself computes it (JUPYTER_PLATFORM_DIRS=1 is honoured too).",
     "",

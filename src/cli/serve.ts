@@ -55,7 +55,7 @@ export const SERVE_COMMAND: CommandSpec = {
       type: "string",
       placeholder: "NAME",
       description:
-        "ggml CPU variant: portable (default: the one every CPU runs, same texts on every laptop), auto (the fastest here) or a name such as haswell (default: SEEDLAB_CPU_VARIANT).",
+        "ggml CPU variant: portable (the one every CPU runs: same texts on every laptop), auto (the fastest here) or a name such as haswell. Default: SEEDLAB_CPU_VARIANT, else portable.",
     },
     workers: {
       type: "string",

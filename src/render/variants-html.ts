@@ -34,7 +34,7 @@ export function renderVariantsHtml(result: VariantsResult): string {
     return row(cell(escapeHtml(outcome.label)) + cell(escapeHtml(verdict)) + cell(shown, TABLE_STYLES.text));
   });
   const changed = result.outcomes.filter((outcome) => !outcome.identicalToBaseline).length;
-  const caption = `${changed} of ${result.outcomes.length} variants changed the output`;
+  const caption = `${changed} of ${result.outcomes.length} requests differ from the baseline`;
   const headers = header(["Request", "Compared with the baseline", "Text (diff against the baseline)"]);
   return table("variants", headers + `<tbody>${baselineRow}${rows.join("")}</tbody>`, caption);
 }
