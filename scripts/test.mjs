@@ -53,10 +53,10 @@ const requested = process.argv.slice(2);
 const files = requested.length > 0 ? requested : allFiles();
 const phases = [
   ["fast", "the model-free tests"],
-  ["model", "the tests on the local model (each starts its own server; about a minute)"],
+  ["model", "the tests on the local model (each starts its own server; a few minutes)"],
   [
     "notebooks",
-    "the notebooks: Jupyter executes every notebook on the tslab kernel, silent until they are done (about a minute)",
+    "the notebooks: Jupyter executes every notebook on the tslab kernel, silent until they are done (a few minutes)",
   ],
 ]
   .map(([phase, what]) => ({ what, files: files.filter((file) => phaseOf(file) === phase) }))
