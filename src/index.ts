@@ -41,6 +41,7 @@ export { runVariants, type Variant, type VariantsResult } from "./analysis/varia
 export { compareBatches, type BatchChanges, type RunPair } from "./analysis/compare-batches";
 export {
   anotherLaptop,
+  float16Attention,
   runOnTwoConfigurations,
   type OtherConfiguration,
   type TwoConfigurations,

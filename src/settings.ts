@@ -50,7 +50,7 @@ export interface Settings {
   model: string | null;
   /** `SEEDLAB_MODEL_PATH`: the GGUF file for `local`; null = the default search (see src/local/model-path.ts). */
   modelPath: string | null;
-  /** `SEEDLAB_CPU_VARIANT`: the local model's ggml CPU variant, `portable` (default), `auto` or a name such as `haswell`. */
+  /** `SEEDLAB_CPU_VARIANT`: the local model's ggml CPU variant, `auto` (default), `portable` or a name such as `haswell`. */
   cpuVariant: string;
   /** `SEEDLAB_TIMEOUT_MS`: per-attempt timeout in milliseconds (default 60000). */
   timeoutMs: number;

@@ -29,7 +29,7 @@ test("defaults: no key and no base URL means the local model", () => {
       baseURL: null,
       model: "stories260K",
       modelPath: null,
-      cpuVariant: "portable",
+      cpuVariant: "auto",
       timeoutMs: 60000,
       maxRetries: 2,
       concurrency: 5,

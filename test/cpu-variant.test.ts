@@ -314,7 +314,7 @@ test(
 );
 
 test(
-  "runOnTwoConfigurations: the open backend (portable) and a second server on another CPU variant",
+  "runOnTwoConfigurations: the open backend (auto) and a second server on another CPU variant (portable)",
   { skip: installedPackage === null || process.arch !== "x64" || autoExpected === null },
   async () => {
     const settings = loadSettings({ env: { SEEDLAB_BACKEND: "local" }, envFile: "/nonexistent/.env" });
@@ -330,17 +330,17 @@ test(
       const result = await runOnTwoConfigurations({
         backend,
         settings,
-        second: { cpuVariant: "auto" },
+        second: { cpuVariant: "portable" },
         requests,
-        labels: ["portable (x64)", `auto (${autoExpected})`],
+        labels: [`auto (${autoExpected})`, "portable (x64)"],
       });
       const fingerprintsOf = (runs: Array<{ systemFingerprint?: string | null }>) => [
         ...new Set(runs.map((run) => run.systemFingerprint)),
       ];
       assert.equal(result.first.runs.length, 3);
-      if (fingerprints.has("x64")) assert.deepEqual(fingerprintsOf(result.first.runs), [fingerprints.get("x64")]);
       if (fingerprints.has(autoExpected!))
-        assert.deepEqual(fingerprintsOf(result.second.runs), [fingerprints.get(autoExpected!)]);
+        assert.deepEqual(fingerprintsOf(result.first.runs), [fingerprints.get(autoExpected!)]);
+      if (fingerprints.has("x64")) assert.deepEqual(fingerprintsOf(result.second.runs), [fingerprints.get("x64")]);
       for (const position of result.changedRequests)
         assert.notEqual(result.first.runs[position]?.content, result.second.runs[position]?.content);
     } finally {
@@ -355,7 +355,7 @@ test(
   () => {
     const shown = (env: Record<string, string>) =>
       describeSettings(loadSettings({ env, envFile: "/nonexistent/.env" })).SEEDLAB_CPU_VARIANT;
-    assert.equal(shown({}), "portable → x64 (default)");
+    assert.equal(shown({}), autoExpected === null ? "auto (default)" : `auto → ${autoExpected} (default)`);
     assert.equal(
       shown({ SEEDLAB_CPU_VARIANT: "AUTO" }),
       autoExpected === null ? "auto (from environment)" : `auto → ${autoExpected} (from environment)`,

@@ -44,9 +44,11 @@ test("the convention is part of the fingerprint", () => {
     cpuVariant: "v",
     binaries: "@node-llama-cpp/linux-x64@x",
     batchSize: 512,
+    attention: "a",
     samplerVersion: "s",
     promptFormat: "p",
     endOfText: "eog+bos",
   };
   assert.notEqual(computeFingerprint({ ...inputs, endOfText: "eog" }), computeFingerprint(inputs));
+  assert.notEqual(computeFingerprint({ ...inputs, attention: "b" }), computeFingerprint(inputs), "so is attention");
 });

@@ -1,6 +1,7 @@
 // system_fingerprint and determinism across server processes: same configuration → same fingerprint
 // and same seeded text in another process and after a restart; batchSize 1 → another fingerprint
-// and, for some seeds, another text (llama.cpp then evaluates the prompt token by token).
+// and, for some seeds, another text (llama.cpp then evaluates the prompt token by token); float32 and
+// float16 attention → other fingerprints and some other texts.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import OpenAI from "openai";
@@ -20,9 +21,10 @@ let second: LocalServer;
 let batchOne: LocalServer;
 let firstTexts: Array<string | null | undefined>;
 
-// The auto CPU variant (AVX2 on this project's machines): measured with stories260K, batch size 1
-// changed 6 to 9 of 41 seeded texts on the AVX variants, and none on the portable `x64` nor on `sse42`.
-const VARIANT = { cpuVariant: "auto" };
+// The auto CPU variant (AVX2 on this project's machines) with llama.cpp's float16 attention: measured with
+// stories260K, batch size 1 changed 6 to 9 of 41 seeded texts there, none on `x64` nor `sse42`, and none with
+// seedlab's default float32 attention (whose fingerprint and texts are tested below).
+const VARIANT = { cpuVariant: "auto", attention: "float16" } as const;
 
 before(async () => {
   [first, second, batchOne] = await Promise.all([
@@ -64,4 +66,24 @@ test("batchSize 1 changes the fingerprint and, for some seeds, the seeded text",
   const differing = SEEDS.filter((seed) => firstTexts[seed] !== batchOneTexts[seed]);
   context.diagnostic(`seeds whose text differs with batchSize 1: ${differing.join(", ")}`);
   assert.ok(differing.length > 0);
+});
+
+test("float32 attention (the default) and float16: other fingerprints, some other seeded texts", async (context) => {
+  const float32 = await startLocalServer({ cpuVariant: "auto" });
+  try {
+    assert.notEqual(float32.fingerprint, first.fingerprint);
+    const float32Texts = await seededTexts(float32);
+    const differing = SEEDS.filter((seed) => firstTexts[seed] !== float32Texts[seed]);
+    context.diagnostic(`seeds whose text differs between float32 and float16 attention: ${differing.join(", ")}`);
+    assert.ok(differing.length > 0);
+  } finally {
+    await float32.close();
+  }
+});
+
+test("an unknown attention setting is refused with the allowed values", async () => {
+  await assert.rejects(
+    startLocalServer({ attention: "bfloat16" as unknown as "float32" }),
+    /Expected `attention` to be float32 or float16, got "bfloat16"/,
+  );
 });

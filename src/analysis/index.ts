@@ -17,6 +17,7 @@ export type { Alternative, BatchDivergence, Divergence, DivergenceUnit, TokenMar
 export { runSweep, summarizeSweep, type Sweep, type SweepCell, type SweepOptions, type SweepRow } from "./sweep";
 export {
   anotherLaptop,
+  float16Attention,
   runOnTwoConfigurations,
   type OtherConfiguration,
   type TwoConfigurations,

@@ -55,7 +55,7 @@ export const SERVE_COMMAND: CommandSpec = {
       type: "string",
       placeholder: "NAME",
       description:
-        "ggml CPU variant: portable (the one every CPU runs: same texts on every laptop), auto (the fastest here) or a name such as haswell. Default: SEEDLAB_CPU_VARIANT, else portable.",
+        "ggml CPU variant: auto (the fastest here), portable (the one every CPU runs: the same code on every laptop) or a name such as haswell. Default: SEEDLAB_CPU_VARIANT, else auto.",
     },
     workers: {
       type: "string",

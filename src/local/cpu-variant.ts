@@ -557,7 +557,7 @@ export function cpuVariantsHere(): CpuVariantsHere {
 }
 
 /** The setting used when none is given: see the README ("Settings") for why. */
-export const DEFAULT_CPU_VARIANT = "portable";
+export const DEFAULT_CPU_VARIANT = "auto";
 
 /** A setting applied in this process, before node-llama-cpp loads. */
 export interface CpuVariantChoice extends ResolvedCpuVariant {

@@ -8,6 +8,7 @@
  *   Not the machine's CPU: two CPUs running the same variant run the same code (measured: same texts
  *   on an AMD Zen 4 and an Intel Sapphire Rapids with the same forced variant),
  * - the context's batch size (batch size 1 evaluates the prompt token by token: other float sums),
+ * - how attention is computed (flash attention or not, the KV cache's float type),
  * - the sampler version and the prompt format (or the model's chat template),
  * - the end-of-text convention (whether BOS ends a text too, as in llama2.c models; see end-of-text.ts).
  * Threads and context size are left out: they were measured not to change outputs.
@@ -28,6 +29,8 @@ export interface FingerprintInputs {
   /** The ggml CPU variant loaded. */
   cpuVariant: string;
   batchSize: number;
+  /** Flash attention or not, and the KV cache's float type, e.g. `no-flash-attention,kv-cache-f32`. */
+  attention: string;
   samplerVersion: string;
   promptFormat: string;
   /** `eog`, or `eog+bos` when BOS also ends a text. */

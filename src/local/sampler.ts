@@ -1,6 +1,5 @@
 /**
- * Token sampling in plain JavaScript from the model's log-probabilities (or raw logits: only their
- * differences matter), with a seeded PRNG.
+ * Token sampling in plain JavaScript from the model's probabilities, with a seeded PRNG.
  *
  * Sampling here (rather than inside llama.cpp) makes every step ours to reason about: the seed fully
  * determines the draw, temperature 0 is an exact argmax, top_p is the smallest set of most likely
@@ -48,48 +47,63 @@ export function createSeededRandom(seed: number, choiceIndex = 0): RandomSource 
 /** A sampled token and the distribution it came from. */
 export interface SampledToken {
   token: number;
-  /** The model's log-probability of `token` (log-softmax of the raw logits). */
-  logprob: number;
+  /** The model's log-probability of `token` (computed on first use). */
+  readonly logprob: number;
   /** The model's log-probability of any token of the vocabulary. */
   logprobOf(token: number): number;
   /** The `count` most likely tokens (ties: lower token id first) with their log-probabilities. */
   top(count: number): Array<{ token: number; logprob: number }>;
 }
 
+/** OpenAI's floor for the log-probability of a token too unlikely to register in float32. */
+export const LOGPROB_FLOOR = -9999;
+
 /**
  * Picks the next token.
- * @param logitsByToken - the full vocabulary's log-probabilities or raw logits (token → value), in any order.
- * @param options.temperature - 0 picks the most likely token; otherwise logits are divided by it.
+ * @param probabilities - the full vocabulary's probabilities (token → probability), in any order; a
+ *   probability of 0 counts as log-probability `LOGPROB_FLOOR`.
+ * @param options.temperature - 0 picks the most likely token; otherwise log-probabilities are divided by it.
  * @param options.topP - nucleus size in (0, 1].
  * @param options.random - the seeded generator of this choice (one draw per sampled token, none at temperature 0).
  * @returns the token, its log-probability and access to the most likely alternatives.
  */
 export function sampleToken(
-  logitsByToken: ReadonlyMap<number, number>,
+  probabilities: ReadonlyMap<number, number>,
   { temperature, topP, random }: { temperature: number; topP: number; random: RandomSource },
 ): SampledToken {
-  // Rank by descending logit, ties by token id. The engine hands the map over already sorted by
-  // logit, so this sort is nearly free; it makes the order independent of how the engine sorts ties.
-  const count = logitsByToken.size;
+  // Typed arrays, no intermediate maps: this runs once per generated token.
+  const count = probabilities.size;
   const tokens = new Int32Array(count);
   const logits = new Float64Array(count);
   let index = 0;
-  for (const [token, logit] of logitsByToken) {
+  for (const [token, probability] of probabilities) {
+    const logprob = Math.log(probability);
     tokens[index] = token;
-    logits[index++] = logit;
+    logits[index++] = Number.isFinite(logprob) ? logprob : LOGPROB_FLOOR;
   }
-  const order = Array.from({ length: count }, (_, position) => position);
+  // Rank by descending log-probability, ties by token id. The engine hands the map over already sorted,
+  // so this is one pass; sorting makes the order independent of how the engine orders ties.
   const ranksBefore = (left: number, right: number) => logits[right]! - logits[left]! || tokens[left]! - tokens[right]!;
+  const order = new Int32Array(count);
   let alreadyRanked = true;
-  for (let position = 1; position < count && alreadyRanked; position++)
-    alreadyRanked = ranksBefore(position - 1, position) < 0;
+  for (let position = 0; position < count; position++) {
+    order[position] = position;
+    if (alreadyRanked && position > 0) alreadyRanked = ranksBefore(position - 1, position) < 0;
+  }
   if (!alreadyRanked) order.sort(ranksBefore);
   const best = order[0];
-  if (best === undefined) throw new Error("The model returned no logits.");
+  if (best === undefined) throw new Error("The model returned no probabilities.");
   const maxLogit = logits[best]!;
-  let sumExp = 0;
-  for (let position = 0; position < count; position++) sumExp += Math.exp(logits[position]! - maxLogit);
-  const logNormaliser = maxLogit + Math.log(sumExp);
+  // The log-normaliser (log-sum-exp) is only needed for reported log-probabilities: computed on first use.
+  let logNormaliser: number | undefined;
+  const normaliser = (): number => {
+    if (logNormaliser === undefined) {
+      let sumExp = 0;
+      for (let position = 0; position < count; position++) sumExp += Math.exp(logits[position]! - maxLogit);
+      logNormaliser = maxLogit + Math.log(sumExp);
+    }
+    return logNormaliser;
+  };
 
   let chosen = best;
   if (temperature > 0) {
@@ -117,11 +131,17 @@ export function sampleToken(
   }
   return {
     token: tokens[chosen]!,
-    logprob: logits[chosen]! - logNormaliser,
-    logprobOf: (token) => (logitsByToken.get(token) ?? Number.NEGATIVE_INFINITY) - logNormaliser,
+    get logprob() {
+      return logits[chosen]! - normaliser();
+    },
+    logprobOf: (token) => {
+      const position = tokens.indexOf(token);
+      return (position === -1 ? Number.NEGATIVE_INFINITY : logits[position]!) - normaliser();
+    },
     top: (topCount) =>
-      order
-        .slice(0, topCount)
-        .map((position) => ({ token: tokens[position]!, logprob: logits[position]! - logNormaliser })),
+      Array.from(order.subarray(0, topCount), (position) => ({
+        token: tokens[position]!,
+        logprob: logits[position]! - normaliser(),
+      })),
   };
 }

@@ -39,6 +39,7 @@ export async function serve({
   maxQueue,
   cpuVariant,
   workers,
+  attention,
 }: LocalServerOptions = {}): Promise<RunningServer> {
   const engine = await loadEngine({
     modelPath: findModelPath({ explicitPath: modelPath }),
@@ -47,6 +48,7 @@ export async function serve({
     contextSize,
     cpuVariant,
     workers,
+    attention,
   });
   const server = createLocalHttpServer(engine, { maxQueue });
   await new Promise<void>((resolve, reject) => {

@@ -10,7 +10,10 @@ import * as path from "path";
 import { pathToFileURL } from "url";
 import { detectCpuFeatures, findBinaryPackage, resolveCpuVariant } from "./cpu-variant";
 import { findModelPath } from "./model-path";
-import { SeedlabError } from "../core/errors";
+import { expected, SeedlabError } from "../core/errors";
+
+/** How the engine computes attention: `float32` (default) or `float16` (see `EngineOptions.attention` in engine.ts). */
+export type Attention = "float32" | "float16";
 
 /** How to start the local server. */
 export interface LocalServerOptions {
@@ -29,13 +32,15 @@ export interface LocalServerOptions {
   /** Requests allowed to wait for a free engine worker before a 429. Default 64. */
   maxQueue?: number;
   /**
-   * Which ggml CPU variant runs the model: `portable` (default: the one every CPU of this architecture
-   * runs, so every laptop gets the same texts), `auto` (the fastest for this CPU) or a variant's name
+   * Which ggml CPU variant runs the model: `auto` (default: the fastest for this CPU), `portable` (the one
+   * every CPU of this architecture runs, so every laptop runs the same code) or a variant's name
    * (e.g. `haswell`). One this CPU cannot run, or the installed engine lacks, is refused with the list.
    */
   cpuVariant?: string;
   /** Generations run at once, each in its own context. Default: one per CPU core, at most 4. Outputs do not depend on it. */
   workers?: number;
+  /** `float32` (default) or `float16` (llama.cpp's defaults: flash attention, float16 KV cache). See `EngineOptions.attention`. */
+  attention?: Attention;
 }
 
 /** A running local server. */
@@ -66,6 +71,11 @@ const KILL_GRACE_MS = 5000;
  * @throws Error (rejects) when no model is found, the port is in use, or the child fails to start; the message is the child's.
  */
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
+  if (options.attention !== undefined && options.attention !== "float32" && options.attention !== "float16") {
+    throw new SeedlabError(
+      expected("attention", "float32 or float16", options.attention, "Leave it unset for float32."),
+    );
+  }
   const modelPath = findModelPath({ explicitPath: options.modelPath });
   // Refuse an unavailable variant here, before a process starts (the child applies it).
   if (options.cpuVariant !== undefined) {
