@@ -85,6 +85,8 @@ test("verdict line", () => {
   );
   assert.equal(verdict([RATE_LIMITED, RATE_LIMITED]), "no successful run · parameters identical · 2 failed");
   assert.equal(verdict(["only"]), "1/1 identical · 1 fingerprint · parameters identical");
+  assert.equal(verdict(["x", "x", "y", "y"]), "2 texts, each returned twice · 1 fingerprint · parameters identical");
+  assert.equal(verdict(["x", "y", "x", "y", "x", "y"]).split(" · ")[0], "2 texts, each returned 3 times");
   const mixed = [
     makeRun(0, "x", { fingerprint: null }),
     makeRun(1, "x", { fingerprint: "fp_b", parameters: { seed: 1 } }),

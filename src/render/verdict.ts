@@ -6,7 +6,7 @@ import type { Comparison } from "../analysis/compare-runs";
 
 /**
  * One line summing up a comparison: identical outputs over successful runs ("no two identical" when every
- * successful run returned its own text), distinct outputs (when
+ * successful run returned its own text, "2 texts, each returned twice" when every text came back equally often), distinct outputs (when
  * more than one), fingerprints ("no fingerprint" when none was sent), whether parameters were
  * identical (or which differ), and failed runs (when any).
  * @param comparison The result of `compareRuns`.
@@ -20,8 +20,15 @@ export function renderVerdict(comparison: Comparison): string {
     const distinct = comparison.distinctOutputs.length;
     // "1/3 identical" for three different texts reads as a contradiction: say that none repeated.
     const allDifferent = distinct > 1 && distinct === comparison.succeeded;
-    parts.push(allDifferent ? "no two identical" : `${comparison.mostCommonCount}/${comparison.succeeded} identical`);
-    if (distinct > 1) parts.push(`${distinct} distinct outputs`);
+    // Seeds 1, 1, 2, 2: "2/4 identical" hides that both seeds repeated; say "2 texts, each returned twice".
+    const repeats = comparison.mostCommonCount;
+    const evenRepeats =
+      distinct > 1 && repeats > 1 && comparison.distinctOutputs.every((output) => output.count === repeats);
+    if (evenRepeats) parts.push(`${distinct} texts, each returned ${repeats === 2 ? "twice" : `${repeats} times`}`);
+    else {
+      parts.push(allDifferent ? "no two identical" : `${repeats}/${comparison.succeeded} identical`);
+      if (distinct > 1) parts.push(`${distinct} distinct outputs`);
+    }
     const fingerprints = comparison.fingerprints;
     const onlyNone = fingerprints.length === 1 && fingerprints[0]?.fingerprint === null;
     parts.push(
