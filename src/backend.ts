@@ -81,8 +81,9 @@ export async function openBackend(
   const shared = await borrowSharedServer(options, {
     onWaiting: (owner) => onStatus(`Waiting for the shared local model server (started by ${owner}) to be ready`),
   });
-  if (shared !== null && "url" in shared) {
-    const client = createClient({ ...settings, baseURL: shared.url });
+  const borrowed = shared?.server ?? null;
+  if (borrowed !== null) {
+    const client = createClient({ ...settings, baseURL: borrowed.url });
     const release = (reason: "closed" | "replaced"): Promise<void> => {
       // Borrowed: the server keeps running for the other notebooks; its owner stops it.
       markClientClosed(client, reason);
@@ -92,16 +93,16 @@ export async function openBackend(
     const forget = setCurrentBackend({ replace: () => release("replaced") });
     return {
       kind: "local",
-      model: modelFor(shared.model),
-      baseURL: shared.url,
+      model: modelFor(borrowed.model),
+      baseURL: borrowed.url,
       client,
       notice: null,
-      server: `shared, started by ${shared.owner}`,
+      server: `shared, started by ${borrowed.owner}`,
       close: () => release("closed"),
     };
   }
-  const why = shared === null ? "" : ` (the shared server was not used: ${shared.reason})`;
-  if (shared !== null) onStatus(`Starting the local model in its own process${why}`);
+  const why = shared?.reason ? ` (the shared server was not used: ${shared.reason})` : "";
+  if (why !== "") onStatus(`Starting the local model in its own process${why}`);
   const server = await startLocalServer(options);
   const client = createClient({ ...settings, baseURL: server.url });
   let closed: Promise<void> | null = null;

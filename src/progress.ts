@@ -227,9 +227,8 @@ export async function openBackendWithProgress(
   const what =
     backend.kind !== "local"
       ? `Using ${escapeHtml(backend.kind)} · ${escapeHtml(backend.model)}`
-      : backend.server?.startsWith("shared")
-        ? `Local model ${escapeHtml(backend.model)} on the ${escapeHtml(backend.server)}, ready in ${startSeconds.toFixed(1)} s`
-        : `Local model ${escapeHtml(backend.model)} ${escapeHtml(backend.server ?? "started")}, in ${startSeconds.toFixed(1)} s`;
+      : `Local model ${escapeHtml(backend.model)} · server: ${escapeHtml(backend.server ?? "")} · ` +
+        `${backend.server?.startsWith("shared") ? "opened" : "started"} in ${startSeconds.toFixed(1)} s`;
   display.html(
     `<div class="seedlab-progress" data-state="done" style="font-family:monospace;color:inherit">✔ ${what} · ${escapeHtml(backend.baseURL)}</div>`,
   );

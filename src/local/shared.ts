@@ -223,13 +223,23 @@ export interface BorrowedServer {
 }
 
 /**
+ * Whether the announced shared server can be borrowed: the server (reason null), or why not (server null).
+ * One plain shape, no union to narrow: tslab's compiler settings narrow less than ours.
+ */
+export interface SharedServerChoice {
+  server: BorrowedServer | null;
+  reason: string | null;
+}
+
+/**
  * Finds the shared server announced in `SEEDLAB_SHARED_SERVER`, waits until it is ready, and checks that it serves
  * what `options` ask for.
  * @param options The server options the kernel's settings ask for.
  * @param hooks.env Where to look for the announcement. Default `process.env`.
  * @param hooks.onWaiting Called once if the server is still starting (the caller can say so).
  * @param hooks.timeoutMs How long to wait for it. Default `SHARED_SERVER_WAIT_MS`.
- * @returns The server to borrow; `{ reason }` when one is announced but cannot be used (why); null when none is announced.
+ * @returns `{ server }` to borrow; `{ reason }` (why) when one is announced but cannot be used; null when none is
+ *   announced.
  */
 export async function borrowSharedServer(
   options: LocalServerOptions,
@@ -238,7 +248,7 @@ export async function borrowSharedServer(
     onWaiting = () => {},
     timeoutMs = SHARED_SERVER_WAIT_MS,
   }: { env?: NodeJS.ProcessEnv; onWaiting?: (owner: string) => void; timeoutMs?: number } = {},
-): Promise<BorrowedServer | { reason: string } | null> {
+): Promise<SharedServerChoice | null> {
   const file = env[SHARED_SERVER_VARIABLE]?.trim();
   if (!file) return null;
   const wanted = localServerConfig(options);
@@ -249,16 +259,19 @@ export async function borrowSharedServer(
     try {
       announced = JSON.parse(readFileSync(file, "utf8")) as Announcement;
     } catch {
-      return { reason: `its announcement ${file} is gone (has its owner stopped?)` };
+      return { server: null, reason: `its announcement ${file} is gone (has its owner stopped?)` };
     }
     if (!isAlive(announced.ownerPid))
-      return { reason: `its owner, ${announced.owner} (pid ${announced.ownerPid}), has exited` };
-    if (announced.state === "failed") return { reason: `it failed to start (${announced.message})` };
+      return { server: null, reason: `its owner, ${announced.owner} (pid ${announced.ownerPid}), has exited` };
+    if (announced.state === "failed") return { server: null, reason: `it failed to start (${announced.message})` };
     const difference = describeConfigDifference(announced.config, wanted);
-    if (difference !== null) return { reason: difference };
+    if (difference !== null) return { server: null, reason: difference };
     if (announced.state === "ready") return checkServer(announced, wanted);
     if (Date.now() >= deadline)
-      return { reason: `it was not ready within ${Math.round(timeoutMs / 1000)} s (started by ${announced.owner})` };
+      return {
+        server: null,
+        reason: `it was not ready within ${Math.round(timeoutMs / 1000)} s (started by ${announced.owner})`,
+      };
     if (!waiting) {
       waiting = true;
       onWaiting(announced.owner);
@@ -271,21 +284,24 @@ export async function borrowSharedServer(
 async function checkServer(
   announced: Extract<Announcement, { state: "ready" }>,
   wanted: LocalServerConfig,
-): Promise<BorrowedServer | { reason: string }> {
+): Promise<SharedServerChoice> {
   const address = `${announced.url.replace(/\/v1$/, "")}/seedlab/config`;
   let served: { options?: LocalServerConfig; pid?: number };
   try {
     const response = await fetch(address, { signal: AbortSignal.timeout(3000) });
-    if (!response.ok) return { reason: `${address} answered ${response.status}` };
+    if (!response.ok) return { server: null, reason: `${address} answered ${response.status}` };
     served = (await response.json()) as typeof served;
   } catch (error) {
-    return { reason: `it is not reachable at ${address} (${error instanceof Error ? error.message : String(error)})` };
+    return {
+      server: null,
+      reason: `it is not reachable at ${address} (${error instanceof Error ? error.message : String(error)})`,
+    };
   }
-  if (served.options === undefined) return { reason: `${address} did not report its configuration` };
+  if (served.options === undefined) return { server: null, reason: `${address} did not report its configuration` };
   const difference = describeConfigDifference(served.options, wanted);
-  if (difference !== null) return { reason: difference };
+  if (difference !== null) return { server: null, reason: difference };
   const { url, model, fingerprint, cpuVariant, pid, owner } = announced;
-  return { url, model, fingerprint, cpuVariant, pid, owner };
+  return { server: { url, model, fingerprint, cpuVariant, pid, owner }, reason: null };
 }
 
 function isAlive(pid: number): boolean {
