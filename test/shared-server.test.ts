@@ -38,17 +38,19 @@ test("runNotebooks lends one server to its kernel; other settings start their ow
 import { execSync } from "child_process";
 import { loadSettings, openBackendWithProgress } from "./src/index";
 const backend = await openBackendWithProgress(loadSettings(), tslab.newDisplay());`,
-    `await backend.client.chat.completions.create({ model: backend.model, messages: [{ role: "user", content: "Once" }], max_tokens: 5, seed: 1 });
-const root = backend.baseURL.replace(/\\/v1$/, "");
-const health = await (await fetch(root + "/health")).json();
-const ownServers = execSync("pgrep -P " + process.pid + " -f serve.ts || true").toString().trim();
+    `const reply: { id: string } = await backend.client.chat.completions.create({ model: backend.model, messages: [{ role: "user", content: "Once" }], max_tokens: 5, seed: 1 });
+const root: string = backend.baseURL.replace(/\\/v1$/, "");
+const health: any = await (await fetch(root + "/health")).json();
+const ownServers: string = execSync("pgrep -P " + process.pid + " -f local.[s]erve.ts || true").toString().trim();
 await backend.close();
-const afterClose = await (await fetch(root + "/health")).json();
+const afterClose: any = await (await fetch(root + "/health")).json();
 console.log(JSON.stringify({ server: backend.server, pid: health.pid, requests: health.completion_requests, ownServers, afterClosePid: afterClose.pid }));`,
-    `const other = await openBackendWithProgress(loadSettings({ env: { ...process.env, SEEDLAB_CPU_VARIANT: "auto" } }), tslab.newDisplay());
-const otherPid = (await (await fetch(other.baseURL.replace(/\\/v1$/, "") + "/health")).json()).pid;
+    `const other: { server: string | null; baseURL: string; close(): Promise<void> } = await openBackendWithProgress(loadSettings({ env: { ...process.env, SEEDLAB_CPU_VARIANT: "auto" } }), tslab.newDisplay());
+const otherHealth: any = await (await fetch(other.baseURL.replace(/\\/v1$/, "") + "/health")).json();
+const otherPid = otherHealth.pid;
+const ownChild: string = execSync("pgrep -P " + process.pid + " -f local.[s]erve.ts || true").toString().trim();
 await other.close();
-console.log(JSON.stringify({ server: other.server, pid: otherPid }));`,
+console.log(JSON.stringify({ server: other.server, pid: otherPid, ownChild: ownChild }));`,
   ];
   const notebook = {
     cells: cells.map((source) => ({ cell_type: "code", source, metadata: {}, outputs: [], execution_count: null })),
@@ -59,7 +61,7 @@ console.log(JSON.stringify({ server: other.server, pid: otherPid }));`,
   const path = join(folder, "shared.ipynb");
   writeFileSync(path, JSON.stringify(notebook));
   const [result] = await runNotebooks({ notebooks: [path], outputDir: join(folder, "out"), env: localEnv(), jobs: 1 });
-  assert.ok(result?.ok, `the notebook failed: ${result?.message}`);
+  assert.ok(result?.ok, `the notebook failed at cell ${result?.failedCell}: ${result?.message}`);
   const executed = JSON.parse(readFileSync(result.executed, "utf8")) as {
     cells: Array<{ outputs: Array<{ text?: string | string[]; data?: Record<string, string | string[]> }> }>;
   };
@@ -85,7 +87,12 @@ console.log(JSON.stringify({ server: other.server, pid: otherPid }));`,
   assert.equal(borrowed.ownServers, "", "the kernel started no model server of its own");
   assert.equal(borrowed.afterClosePid, borrowed.pid, "backend.close() left the shared server running");
 
-  const own = JSON.parse(text(2).trim().split("\n").pop() as string) as { server: string; pid: number };
+  const own = JSON.parse(text(2).trim().split("\n").pop() as string) as {
+    server: string;
+    pid: number;
+    ownChild: string;
+  };
+  assert.equal(own.ownChild, String(own.pid), "the kernel's own server is its child (what the check above looks for)");
   assert.match(
     own.server,
     /^started by this kernel \(the shared server was not used: its SEEDLAB_CPU_VARIANT is portable, this kernel's is auto\)$/,
