@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { PROJECT_ROOT, runNotebooks } from "../scripts/run-notebooks";
-import { SHARED_SERVER_VARIABLE } from "../src/local/shared";
+import { describeConfigDifference, SHARED_SERVER_VARIABLE } from "../src/local/shared";
 import { alive } from "./support/processes";
 
 const folder = mkdtempSync(join(tmpdir(), "seedlab-shared-server-test-"));
@@ -131,4 +131,13 @@ shared.ready.then((server) => { console.log(server.pid); ${ending} });`,
   assert.ok(alive(killedPid), "the shared server ran");
   killed.kill("SIGKILL");
   assert.ok(await waitUntilGone(killedPid), "it stopped by itself when its owner was killed");
+});
+
+test("two server configurations: what differs is named, with both values", () => {
+  const base = { modelPath: "/m/a.gguf", cpuVariant: "portable", batchSize: null, threads: null, contextSize: null };
+  assert.equal(describeConfigDifference(base, { ...base }), null);
+  assert.equal(
+    describeConfigDifference(base, { ...base, cpuVariant: "auto", batchSize: 1 }),
+    "its SEEDLAB_CPU_VARIANT is portable, this kernel's is auto; its batch size is the default, this kernel's is 1",
+  );
 });
