@@ -150,5 +150,6 @@ export function runNotebooks({
 /** Who starts the shared server, as the kernels show it: the npm script (`npm run walkthrough`), else this file. */
 function ownerName(): string {
   const script = process.env.npm_lifecycle_event;
-  return script === undefined ? "scripts/run-notebooks.ts" : script === "start" ? "npm start" : `npm run ${script}`;
+  if (script === undefined) return "scripts/run-notebooks.ts";
+  return script === "start" || script === "test" ? `npm ${script}` : `npm run ${script}`;
 }
