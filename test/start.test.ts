@@ -204,8 +204,9 @@ async function stopAndCheck(session: Session, send: () => void, pids: number[]):
     })(),
   ]);
   const left = pids.filter(alive);
+  const leftRows = processes().filter((row) => left.includes(row.pid));
   for (const pid of left) process.kill(pid, "SIGKILL");
-  assert.ok(stoppedWithin10s, `still running 10 s after the signal: ${left.join(", ")}\n${session.output()}`);
+  assert.ok(stoppedWithin10s, `still running 10 s after the signal: ${JSON.stringify(leftRows)}\n${session.output()}`);
   // npm exits 0, or by the signal it was sent (as after Ctrl+C in a terminal).
   const code = await Promise.race([exited, sleep(20000).then(() => "npm did not exit")]);
   assert.ok(code === 0 || code === null, `npm exit: ${String(code)}\n${session.output()}`);
@@ -248,8 +249,11 @@ test("Ctrl+C on npm start with three notebooks holding the local model: no kerne
     const shared = sharedServer();
 
     await t.test("Set-up run three times in one kernel starts no model server of its own", () => {
-      assertCellOk(runCell(first, setup), "Set-up, second run");
-      assertCellOk(runCell(first, setup), "Set-up, third run");
+      for (const run of ["second", "third"]) {
+        const result = runCell(first, setup);
+        assertCellOk(result, `Set-up, ${run} run`);
+        assert.match(result.html, /server: shared, started by npm start/, `Set-up, ${run} run: ${result.html}`);
+      }
       assert.equal(modelServersOf(kernelPid(first)).length, 0);
       assert.equal(sharedServer(), shared);
     });

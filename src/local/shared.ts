@@ -288,7 +288,7 @@ async function checkServer(
   const address = `${announced.url.replace(/\/v1$/, "")}/seedlab/config`;
   let served: { options?: LocalServerConfig; pid?: number };
   try {
-    const response = await fetch(address, { signal: AbortSignal.timeout(3000) });
+    const response = await fetch(address, { signal: AbortSignal.timeout(10000) });
     if (!response.ok) return { server: null, reason: `${address} answered ${response.status}` };
     served = (await response.json()) as typeof served;
   } catch (error) {
