@@ -12,7 +12,7 @@
  *
  * Stopping: one Ctrl+C (SIGINT to the terminal's process group) or a SIGTERM. Jupyter runs in its own
  * process group, so the terminal's SIGINT does not reach it; this script asks it to shut down (its kernels
- * first; each kernel's model server exits with its kernel) and exits. Further signals while it stops are
+ * first; a kernel's own model server exits with its kernel), stops the shared model server and exits. Further signals while it stops are
  * ignored. A second `npm start` for the same folder finds the running one (a small state file in the temp
  * folder) and prints its URL instead of starting another.
  */
@@ -199,7 +199,7 @@ function main(): void {
     // npm and tsx forward the terminal's signal too: one stop is enough, repeats are ignored.
     if (stopping || server.exitCode !== null || server.signalCode !== null) return;
     stopping = true;
-    console.log("\nseedlab: stopping Jupyter and its kernels (their model servers stop with them)...");
+    console.log("\nseedlab: stopping Jupyter and its kernels and the model server...");
     void stopJupyter(server, baseUrl, token);
   };
   process.on("SIGINT", stop);
