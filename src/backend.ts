@@ -29,8 +29,8 @@ export interface Backend {
    */
   server: string | null;
   /**
-   * Stops the local server (a shared one keeps running for the other notebooks); afterwards the client refuses requests at once (`BackendClosedError`,
-   * "Run the Set-up cell again"). Safe to call twice.
+   * Stops the local server (a shared one keeps running for the other notebooks); afterwards the client
+   * refuses requests at once (`BackendClosedError`, "Run the Set-up cell again"). Safe to call twice.
    */
   close(): Promise<void>;
 }
