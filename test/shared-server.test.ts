@@ -4,9 +4,9 @@
 // and the owner stops it: when runNotebooks is done, when its process exits, or (by itself) when it is killed.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, test } from "node:test";
 import { PROJECT_ROOT, runNotebooks } from "../scripts/run-notebooks";
 import { describeConfigDifference, SHARED_SERVER_VARIABLE } from "../src/local/shared";
@@ -110,23 +110,26 @@ test("the shared server stops when its owner exits, and by itself when its owner
         "-e",
         `const { startSharedServer } = require("./src/local/shared");
 const shared = startSharedServer({ owner: "test", env: { ...process.env } });
-shared.ready.then((server) => { console.log(server.pid); ${ending} });`,
+shared.ready.then((server) => { console.log(JSON.stringify({ pid: server.pid, announcement: shared.announcement })); ${ending} });`,
       ],
       { cwd: PROJECT_ROOT, env: localEnv(), stdio: ["ignore", "pipe", "inherit"] },
     );
-  const serverPid = (child: ReturnType<typeof owner>): Promise<number> =>
-    new Promise((resolve) => child.stdout.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+  const started = (child: ReturnType<typeof owner>): Promise<{ pid: number; announcement: string }> =>
+    new Promise((resolve) => child.stdout.once("data", (chunk: Buffer) => resolve(JSON.parse(chunk.toString()))));
 
   const exiting = owner("setTimeout(() => process.exit(0), 200);");
-  const exitedPid = await serverPid(exiting);
-  assert.ok(exitedPid > 0 && alive(exitedPid), "the shared server ran");
-  assert.ok(await waitUntilGone(exitedPid), "it stopped when its owner exited");
+  const first = await started(exiting);
+  assert.ok(first.pid > 0 && alive(first.pid), "the shared server ran");
+  assert.ok(existsSync(first.announcement), "its announcement was written");
+  assert.ok(await waitUntilGone(first.pid), "it stopped when its owner exited");
+  assert.ok(!existsSync(dirname(first.announcement)), "the owner removed the announcement as it exited");
 
   const killed = owner("setInterval(() => {}, 1000);");
-  const killedPid = await serverPid(killed);
-  assert.ok(alive(killedPid), "the shared server ran");
+  const second = await started(killed);
+  assert.ok(alive(second.pid), "the shared server ran");
   killed.kill("SIGKILL");
-  assert.ok(await waitUntilGone(killedPid), "it stopped by itself when its owner was killed");
+  assert.ok(await waitUntilGone(second.pid), "it stopped by itself when its owner was killed");
+  rmSync(dirname(second.announcement), { recursive: true, force: true }); // A killed owner cannot remove it.
 });
 
 test("two server configurations: what differs is named, with both values", () => {
