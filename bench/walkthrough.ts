@@ -104,7 +104,7 @@ async function probeParts(outputDir: string): Promise<void> {
   console.log(`  a trivial cell (tslab compiles \`1 + 1\`)      ${seconds(cellSeconds(0))}`);
   console.log(`  import from ./src/index (tslab compiles src) ${seconds(cellSeconds(1))}`);
   console.log(
-    `  openBackend: the local model server starts   ${seconds(serverMs / 1000)} (the cell: ${seconds(cellSeconds(2))})`,
+    `  openBackend (shared server, else its own)    ${seconds(serverMs / 1000)} (the cell: ${seconds(cellSeconds(2))})`,
   );
   console.log(`  one request, 20 tokens (the cell)            ${seconds(cellSeconds(3))}`);
   console.log("");

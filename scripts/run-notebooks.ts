@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EXECUTOR_MODULES, findPython } from "./find-jupyter.mjs";
+import { SHARED_SERVER_VARIABLE, startSharedServer } from "../src/local/shared";
 
 export const PROJECT_ROOT = resolve(__dirname, "..");
 const EXECUTOR = join(PROJECT_ROOT, "scripts", "execute-notebooks.py");
@@ -57,10 +58,10 @@ export function listNotebooks(folder: string = join(PROJECT_ROOT, "notebooks")):
 }
 
 /**
- * Notebooks executed at once by `npm run walkthrough` and the notebook tests, each in its own kernel
- * with its own local model server: a kernel spends most of its first cell compiling (one core), so
- * running them together keeps both cores of a laptop busy (`npm run bench:walkthrough -- --jobs 1`
- * compares).
+ * Notebooks executed at once by `npm run walkthrough` and the notebook tests, each in its own kernel,
+ * all borrowing one local model server that `runNotebooks` starts (see src/local/shared.ts): a kernel
+ * spends most of its first cell compiling (one core), so running them together keeps both cores of a
+ * laptop busy (`npm run bench:walkthrough -- --jobs 1` compares).
  */
 export const WALKTHROUGH_JOBS = 3;
 
@@ -69,7 +70,9 @@ export const WALKTHROUGH_JOBS = 3;
  * @param options.notebooks paths of the notebooks to run
  * @param options.outputDir where executed copies and HTML go
  * @param options.jobs notebooks executed at once (default `WALKTHROUGH_JOBS`)
- * @param options.env environment of the kernels (default: this process's)
+ * @param options.env environment of the kernels (default: this process's). Unless it already announces one in
+ *   `SEEDLAB_SHARED_SERVER`, one local model server is started for the run (when its settings name the local
+ *   backend), lent to the kernels and stopped when they are done.
  * @param options.onResult called as each notebook finishes (with several jobs: in the order they finish)
  * @returns one result per notebook, in the order of `notebooks`; never throws for a failing cell
  * @throws {Error} when no Python has nbclient (with the fix), or the executor itself cannot start
@@ -94,12 +97,14 @@ export function runNotebooks({
         `No Python that imports ${EXECUTOR_MODULES.join(", ")} was found (tried SEEDLAB_PYTHON, python3, python, py -3, the Python of \`jupyter\`). Install Jupyter (\`node scripts/ensure-jupyter.mjs\` says how), or set SEEDLAB_PYTHON to a Python that has them.`,
       );
     }
+    const shared = env[SHARED_SERVER_VARIABLE] ? null : startSharedServer({ owner: ownerName(), env });
+    const kernelEnv = shared === null ? env : { ...env, [SHARED_SERVER_VARIABLE]: shared.announcement };
     const child = spawn(
       python.command,
       [...python.args, EXECUTOR, "--jobs", String(jobs), "--output-dir", outputDir, ...notebooks],
       {
         cwd: PROJECT_ROOT,
-        env: { ...env, PYTHONWARNINGS: "ignore" },
+        env: { ...kernelEnv, PYTHONWARNINGS: "ignore" },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
@@ -121,8 +126,12 @@ export function runNotebooks({
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
       stderr += chunk;
     });
-    child.on("error", reject);
-    child.on("close", () => {
+    child.on("error", (error) => {
+      void shared?.close();
+      reject(error);
+    });
+    child.on("close", async () => {
+      await shared?.close();
       if (results.length < notebooks.length) {
         reject(
           new Error(
@@ -136,4 +145,11 @@ export function runNotebooks({
       }
     });
   });
+}
+
+/** Who starts the shared server, as the kernels show it: the npm script (`npm run walkthrough`), else this file. */
+function ownerName(): string {
+  const script = process.env.npm_lifecycle_event;
+  if (script === undefined) return "scripts/run-notebooks.ts";
+  return script === "start" || script === "test" ? `npm ${script}` : `npm run ${script}`;
 }

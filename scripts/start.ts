@@ -4,14 +4,15 @@
  * JupyterLab, else Notebook 7, else the classic notebook (pip, conda, Homebrew or Debian), found on PATH
  * and spawned directly, without a shell (scripts/find-jupyter.mjs). None? As root on Debian/Ubuntu it
  * installs Debian's packages; elsewhere it prints this platform's install command and the VS Code route.
- * The notebooks start the embedded local model themselves when no API key or base URL is set.
+ * When no API key or base URL is set, it starts one embedded local model server while Jupyter starts and
+ * lends it to every kernel (SEEDLAB_SHARED_SERVER; see src/local/shared.ts); it stops when this script ends.
  *
  * Options: SEEDLAB_JUPYTER_PORT, from the environment or `.env` (default 8888; the next free port is
  * used when it is taken).
  *
  * Stopping: one Ctrl+C (SIGINT to the terminal's process group) or a SIGTERM. Jupyter runs in its own
  * process group, so the terminal's SIGINT does not reach it; this script asks it to shut down (its kernels
- * first; each kernel's model server exits with its kernel) and exits. Further signals while it stops are
+ * first; a kernel's own model server exits with its kernel), stops the shared model server and exits. Further signals while it stops are
  * ignored. A second `npm start` for the same folder finds the running one (a small state file in the temp
  * folder) and prints its URL instead of starting another.
  */
@@ -23,6 +24,7 @@ import { delimiter, join } from "node:path";
 import { parse } from "dotenv";
 import { ensureJupyter } from "./ensure-jupyter.mjs";
 import { PROJECT_ROOT } from "./run-notebooks";
+import { lendLocalServer } from "../src/local/shared";
 
 /**
  * Stops a Jupyter server the same way on every platform: `POST /api/shutdown` (JupyterLab, Notebook 7
@@ -168,6 +170,7 @@ function main(): void {
   // before it answers kernel_info. The token goes by environment (every Jupyter reads JUPYTER_TOKEN),
   // not on the command line where other users could read it.
   const jupyterPath = [join(PROJECT_ROOT, "jupyter"), process.env.JUPYTER_PATH].filter(Boolean).join(delimiter);
+  lendLocalServer("npm start"); // One model server for every kernel, starting while Jupyter starts.
   const server = spawn(jupyter.command, args, {
     cwd: PROJECT_ROOT,
     env: { ...process.env, JUPYTER_PATH: jupyterPath, JUPYTER_TOKEN: token },
@@ -196,7 +199,7 @@ function main(): void {
     // npm and tsx forward the terminal's signal too: one stop is enough, repeats are ignored.
     if (stopping || server.exitCode !== null || server.signalCode !== null) return;
     stopping = true;
-    console.log("\nseedlab: stopping Jupyter and its kernels (their model servers stop with them)...");
+    console.log("\nseedlab: stopping Jupyter and its kernels and the model server...");
     void stopJupyter(server, baseUrl, token);
   };
   process.on("SIGINT", stop);

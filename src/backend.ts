@@ -8,6 +8,7 @@ import { closeCurrentBackend, markClientClosed, setCurrentBackend } from "./core
 import { createClient } from "./client";
 import type { Settings } from "./settings";
 import { startLocalServer } from "./local/start";
+import { borrowSharedServer, localServerOptions } from "./local/shared";
 import { ShownAs, formatValue, invalidParameter } from "./core/errors";
 import type { BackendKind } from "./core/validate";
 
@@ -22,22 +23,35 @@ export interface Backend {
   /** How the model was chosen when no model was set (e.g. the one model a compatible server lists), else null. */
   notice: string | null;
   /**
-   * Stops the local server; afterwards the client refuses requests at once (`BackendClosedError`,
-   * "Run the Set-up cell again"). Safe to call twice.
+   * For `local`, which model server is used: `shared, started by npm start` (borrowed from the process that
+   * started Jupyter or the walkthrough; see src/local/shared.ts) or `started by this kernel` (with why the shared
+   * one was not used, when one was announced). Null for the other backends.
+   */
+  server: string | null;
+  /**
+   * Stops the local server (a shared one keeps running for the other notebooks); afterwards the client
+   * refuses requests at once (`BackendClosedError`, "Run the Set-up cell again"). Safe to call twice.
    */
   close(): Promise<void>;
 }
 
 /**
- * Opens a backend. For `local` this starts the model server on a free port of 127.0.0.1
- * (about half a second); close it with `backend.close()` when done. The backend a previous call
+ * Opens a backend. For `local` this borrows the shared model server when the process that started this kernel
+ * announces one (`SEEDLAB_SHARED_SERVER`, set by `npm start` and the walkthrough) and it serves what the settings
+ * ask for, waiting for it to be ready; otherwise it starts a model server on a free port of 127.0.0.1
+ * (a few seconds); close it with `backend.close()` when done. The backend a previous call
  * opened is closed first (a re-run Set-up cell replaces its backend; its client then refuses
  * requests, saying so): to hold several servers at once, use `startLocalServer`.
  * @param settings Settings from `loadSettings()`.
+ * @param hooks.onStatus Called with what opening is doing when that changes (waiting for the shared server,
+ *   starting its own and why), for a progress line.
  * @returns The open backend.
  * @throws When the local model file cannot be found or the server cannot start (the message says how to fix it).
  */
-export async function openBackend(settings: Settings): Promise<Backend> {
+export async function openBackend(
+  settings: Settings,
+  { onStatus = () => {} }: { onStatus?: (status: string) => void } = {},
+): Promise<Backend> {
   await closeCurrentBackend();
   if (settings.backend !== "local") {
     const baseURL = settings.baseURL as string;
@@ -49,6 +63,7 @@ export async function openBackend(settings: Settings): Promise<Backend> {
       model,
       baseURL,
       client,
+      server: null,
       notice:
         settings.model === null
           ? `SEEDLAB_MODEL is not set: using \`${model}\`, the one model ${baseURL} serves.`
@@ -59,10 +74,36 @@ export async function openBackend(settings: Settings): Promise<Backend> {
       },
     };
   }
-  const server = await startLocalServer({
-    cpuVariant: settings.cpuVariant,
-    ...(settings.modelPath === null ? {} : { modelPath: settings.modelPath }),
+  const options = localServerOptions(settings);
+  const modelFor = (served: string): string =>
+    // A GGUF file other than the default is served under its own name: ask for that unless a model was set.
+    settings.sources.SEEDLAB_MODEL === "default" || settings.model === null ? served : settings.model;
+  const shared = await borrowSharedServer(options, {
+    onWaiting: (owner) => onStatus(`Waiting for the shared local model server (started by ${owner}) to be ready`),
   });
+  const borrowed = shared?.server ?? null;
+  if (borrowed !== null) {
+    const client = createClient({ ...settings, baseURL: borrowed.url });
+    const release = (reason: "closed" | "replaced"): Promise<void> => {
+      // Borrowed: the server keeps running for the other notebooks; its owner stops it.
+      markClientClosed(client, reason);
+      forget();
+      return Promise.resolve();
+    };
+    const forget = setCurrentBackend({ replace: () => release("replaced") });
+    return {
+      kind: "local",
+      model: modelFor(borrowed.model),
+      baseURL: borrowed.url,
+      client,
+      notice: null,
+      server: `shared, started by ${borrowed.owner}`,
+      close: () => release("closed"),
+    };
+  }
+  const why = shared?.reason ? ` (the shared server was not used: ${shared.reason})` : "";
+  if (why !== "") onStatus(`Starting the local model in its own process${why}`);
+  const server = await startLocalServer(options);
   const client = createClient({ ...settings, baseURL: server.url });
   let closed: Promise<void> | null = null;
   const shutDown = (reason: "closed" | "replaced"): Promise<void> => {
@@ -73,11 +114,11 @@ export async function openBackend(settings: Settings): Promise<Backend> {
   const forget = setCurrentBackend({ replace: () => shutDown("replaced") });
   return {
     kind: "local",
-    // A GGUF file other than the default is served under its own name: ask for that unless a model was set.
-    model: settings.sources.SEEDLAB_MODEL === "default" || settings.model === null ? server.model : settings.model,
+    model: modelFor(server.model),
     baseURL: server.url,
     client,
     notice: null,
+    server: `started by this kernel${why}`,
     close: () => shutDown("closed"),
   };
 }

@@ -18,6 +18,7 @@
 import type { Backend } from "./backend";
 import { openBackend } from "./backend";
 import type { Settings } from "./settings";
+import { SHARED_SERVER_VARIABLE } from "./local/shared";
 import { escapeHtml } from "./render/html";
 import type { BatchProgress } from "./core/types";
 
@@ -194,8 +195,10 @@ function renderStepsHtml(states: readonly StepState[], totalSeconds: number | nu
 }
 
 /**
- * `openBackend` with a live line: for the local backend, "Starting the local model …" at once, then
- * how long the start took and where it listens; for other backends, which one is used.
+ * `openBackend` with a live line: for the local backend, "Starting the local model …" at once (or, under
+ * `npm start` and the walkthrough, "Connecting to the shared local model server …", then why not if it is not
+ * used), then which server is used, how long opening took and where it listens; for other backends, which one
+ * is used.
  * @param settings Settings from `loadSettings()`.
  * @param display Where to show it: `tslab.newDisplay()`, or any `{ html(text) }`.
  * @returns The open backend, and `startSeconds`: how long opening it took.
@@ -206,17 +209,26 @@ export async function openBackendWithProgress(
   display: LiveDisplay,
 ): Promise<Backend & { startSeconds: number }> {
   const label =
-    settings.backend === "local"
-      ? `Starting the local model (${settings.model}) in its own process`
-      : `Opening the ${settings.backend} backend (${settings.model})`;
-  const progress = showProgress(display, label);
+    settings.backend !== "local"
+      ? `Opening the ${settings.backend} backend (${settings.model})`
+      : process.env[SHARED_SERVER_VARIABLE]
+        ? `Connecting to the shared local model server (${settings.model})`
+        : `Starting the local model (${settings.model}) in its own process`;
+  let progress = showProgress(display, label);
   const started = performance.now();
-  const backend = await progress.run(0, openBackend(settings));
+  let backend: Backend;
+  try {
+    backend = await openBackend(settings, { onStatus: (status) => (progress = showProgress(display, status)) });
+  } catch (error) {
+    progress.fail(error instanceof Error ? error.message : String(error));
+    throw error;
+  }
   const startSeconds = (performance.now() - started) / 1000;
   const what =
-    backend.kind === "local"
-      ? `Local model ${escapeHtml(backend.model)} started in ${startSeconds.toFixed(1)} s`
-      : `Using ${escapeHtml(backend.kind)} · ${escapeHtml(backend.model)}`;
+    backend.kind !== "local"
+      ? `Using ${escapeHtml(backend.kind)} · ${escapeHtml(backend.model)}`
+      : `Local model ${escapeHtml(backend.model)} · server: ${escapeHtml(backend.server ?? "")} · ` +
+        `${backend.server?.startsWith("shared") ? "opened" : "started"} in ${startSeconds.toFixed(1)} s`;
   display.html(
     `<div class="seedlab-progress" data-state="done" style="font-family:monospace;color:inherit">✔ ${what} · ${escapeHtml(backend.baseURL)}</div>`,
   );

@@ -256,7 +256,7 @@ test("every long cell shows a live progress display first, updated in place, bef
   assert.ok(long >= 10, `the long cells were found (${long})`);
 });
 
-test("each Set-up cell says the local model is starting, then how long it took", () => {
+test("each Set-up cell says it connects to the shared local model server, then which server and how long it took", () => {
   for (const [name, result] of results) {
     const cells = readNotebook(result.executed).cells;
     const setUp = cells.find(
@@ -266,10 +266,11 @@ test("each Set-up cell says the local model is starting, then how long it took",
     const html = (setUp.outputs ?? []).map((output) => joined(output.data?.["text/html"])).join("\n");
     assert.match(
       html,
-      /Local model stories260K started in \d+\.\d s · http:\/\/127\.0\.0\.1:\d+\/v1/,
+      // runNotebooks lends its kernels one server (src/local/shared.ts): no kernel starts its own.
+      /Local model stories260K · server: shared, started by [^·<]+ · opened in \d+\.\d s · http:\/\/127\.0\.0\.1:\d+\/v1/,
       `${name}: ${html.slice(0, 300)}`,
     );
     const first = result.timing.cells.find((timing) => timing.index === cells.indexOf(setUp));
-    assert.equal(first?.outputs[0]?.[1], "display:live", `${name}: "starting" shows first, then is replaced`);
+    assert.equal(first?.outputs[0]?.[1], "display:live", `${name}: "connecting" shows first, then is replaced`);
   }
 });

@@ -1,9 +1,10 @@
 // `npm start` as a user runs it: Jupyter with three notebooks open, each kernel holding the local
 // backend (notebook 01's Set-up cell, run in the kernel as Jupyter runs a cell), then Ctrl+C, which a
-// terminal delivers to the whole process group. Afterwards no kernel and no model server of this run
-// may remain, and nothing may print a traceback. Also: a second `npm start` points at the first,
-// Set-up run three times leaves one model server, a batch after close() says to run Set-up again,
-// an interrupted kernel keeps its model, and SIGTERM stops everything too.
+// terminal delivers to the whole process group. The kernels borrow the one model server npm start
+// started (src/local/shared.ts) and start none of their own. Afterwards no kernel and no model server of
+// this run may remain, and nothing may print a traceback. Also: a second `npm start` points at the first,
+// Set-up run three times starts no model server, a batch after close() says to run Set-up again while the
+// shared server keeps running, an interrupted kernel keeps its model, and SIGTERM stops everything too.
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -150,6 +151,17 @@ function modelServersOf(pid: number): number[] {
     .map((process) => process.pid);
 }
 
+/** The model server npm start shares with its kernels: the one whose parent runs scripts/start.ts. */
+function sharedServer(): number {
+  const rows = processes();
+  const starts = new Set(rows.filter((row) => row.args.includes(join("scripts", "start.ts"))).map((row) => row.pid));
+  const servers = rows
+    .filter((row) => starts.has(row.ppid) && row.args.includes(join(PROJECT_ROOT, "src", "local", "serve.ts")))
+    .map((row) => row.pid);
+  assert.equal(servers.length, 1, "npm start runs one model server");
+  return servers[0] as number;
+}
+
 /** Notebook 01's Set-up cell, as committed. */
 function setupCell(): string {
   const notebook = JSON.parse(
@@ -192,8 +204,9 @@ async function stopAndCheck(session: Session, send: () => void, pids: number[]):
     })(),
   ]);
   const left = pids.filter(alive);
+  const leftRows = processes().filter((row) => left.includes(row.pid));
   for (const pid of left) process.kill(pid, "SIGKILL");
-  assert.ok(stoppedWithin10s, `still running 10 s after the signal: ${left.join(", ")}\n${session.output()}`);
+  assert.ok(stoppedWithin10s, `still running 10 s after the signal: ${JSON.stringify(leftRows)}\n${session.output()}`);
   // npm exits 0, or by the signal it was sent (as after Ctrl+C in a terminal).
   const code = await Promise.race([exited, sleep(20000).then(() => "npm did not exit")]);
   assert.ok(code === 0 || code === null, `npm exit: ${String(code)}\n${session.output()}`);
@@ -227,13 +240,22 @@ test("Ctrl+C on npm start with three notebooks holding the local model: no kerne
     const kernels: string[] = [];
     for (const notebook of notebooks) kernels.push(await openNotebook(session, notebook));
     const setup = setupCell();
-    for (const kernel of kernels) assertCellOk(runCell(kernel, setup), "Set-up");
+    for (const kernel of kernels) {
+      const result = runCell(kernel, setup);
+      assertCellOk(result, "Set-up");
+      assert.match(result.html, /server: shared, started by npm start/, "the Set-up cell says which server");
+    }
     const [first, second] = kernels as [string, string, string];
+    const shared = sharedServer();
 
-    await t.test("Set-up run three times in one kernel leaves one model server", () => {
-      assertCellOk(runCell(first, setup), "Set-up, second run");
-      assertCellOk(runCell(first, setup), "Set-up, third run");
-      assert.equal(modelServersOf(kernelPid(first)).length, 1);
+    await t.test("Set-up run three times in one kernel starts no model server of its own", () => {
+      for (const run of ["second", "third"]) {
+        const result = runCell(first, setup);
+        assertCellOk(result, `Set-up, ${run} run`);
+        assert.match(result.html, /server: shared, started by npm start/, `Set-up, ${run} run: ${result.html}`);
+      }
+      assert.equal(modelServersOf(kernelPid(first)).length, 0);
+      assert.equal(sharedServer(), shared);
     });
 
     await t.test("a batch after backend.close() fails at once, saying to run the Set-up cell again", () => {
@@ -246,15 +268,14 @@ test("Ctrl+C on npm start with three notebooks holding the local model: no kerne
       assert.match(shown, /Run the Set-up cell again/);
       assert.doesNotMatch(shown, /ECONNREFUSED|Connection error/);
       assert.equal(modelServersOf(kernelPid(first)).length, 0);
+      assert.ok(alive(shared), "backend.close() left the shared server running");
       assertCellOk(runCell(first, setup), "Set-up after close");
     });
 
-    await t.test("interrupting a kernel keeps its model server", async () => {
-      const [server] = modelServersOf(kernelPid(second));
-      assert.ok(server);
+    await t.test("interrupting a kernel keeps the model server", async () => {
       await api(session, "POST", `/api/kernels/${second}/interrupt`);
       await sleep(1000);
-      assert.ok(alive(server), "the model server survived the interrupt");
+      assert.ok(alive(shared), "the model server survived the interrupt");
       const result = runCell(
         second,
         'const again = await getChatResponse(backend.client, { model: backend.model, user: "Once upon a time", seed: 1, temperature: 0, max_tokens: 5 });\nconsole.log(`answered: ${again.content !== null}`);',
@@ -263,11 +284,11 @@ test("Ctrl+C on npm start with three notebooks holding the local model: no kerne
       assert.match(result.stdout, /answered: true/);
     });
 
+    pids.push(shared);
     for (const kernel of kernels) {
       const pid = kernelPid(kernel);
-      const servers = modelServersOf(pid);
-      assert.equal(servers.length, 1, "each kernel holds one model server");
-      pids.push(pid, ...servers);
+      assert.equal(modelServersOf(pid).length, 0, "no kernel holds a model server of its own");
+      pids.push(pid);
     }
     await stopAndCheck(session, () => process.kill(-(session.npm.pid as number), "SIGINT"), pids);
   } finally {
@@ -275,15 +296,13 @@ test("Ctrl+C on npm start with three notebooks holding the local model: no kerne
   }
 });
 
-test("SIGTERM to npm start stops Jupyter, its kernel and its model server", async () => {
+test("SIGTERM to npm start stops Jupyter, its kernel and the model server", async () => {
   const session = await startNpm(await freePort());
   const pids: number[] = [];
   try {
     const kernel = await openNotebook(session, "01-reproducible-outputs.ipynb");
     assertCellOk(runCell(kernel, setupCell()), "Set-up");
-    const pid = kernelPid(kernel);
-    pids.push(pid, ...modelServersOf(pid));
-    assert.equal(pids.length, 2);
+    pids.push(kernelPid(kernel), sharedServer());
     await stopAndCheck(session, () => session.npm.kill("SIGTERM"), pids);
   } finally {
     await cleanUp(session, pids);

@@ -2,7 +2,8 @@
  * The local server's HTTP layer: an OpenAI-compatible Chat Completions endpoint over one engine.
  *
  * Routes: `POST /v1/chat/completions` (JSON, or server-sent events with `stream: true`),
- * `GET /v1/models`, `GET /v1/models/:id`, `GET /health` (status, queue depth and limit, pid, memory). Every completion response carries the seed
+ * `GET /v1/models`, `GET /v1/models/:id`, `GET /health` (status, queue depth and limit, completion requests
+ * received, pid, memory), `GET /seedlab/config` (the options it was started with, and what they resolved to). Every completion response carries the seed
  * it used in the `x-seedlab-seed` header. Generations run through a queue, at most one per engine
  * worker at once (each worker has its own context), so concurrent requests get exactly the output they
  * get alone; a full queue answers 429 with Retry-After.
@@ -13,6 +14,7 @@ import type { Engine, GeneratedChoice, TokenLogprobEntry } from "./engine";
 import { SEED_HEADER } from "../core/constants";
 import { createWorkQueue, QueueFullError } from "./queue";
 import { ApiError, ChatCompletionRequest, validateChatRequest } from "./request";
+import type { LocalServerConfig } from "./shared";
 
 /** Options of the HTTP layer. */
 export interface HttpServerOptions {
@@ -20,6 +22,8 @@ export interface HttpServerOptions {
   maxQueue?: number;
   /** Largest accepted request body in bytes. Default 1 MiB (413 beyond). */
   maxBodyBytes?: number;
+  /** The options the server was started with, reported at `GET /seedlab/config` (see shared.ts). Default: none. */
+  config?: LocalServerConfig;
 }
 
 /**
@@ -30,11 +34,12 @@ export interface HttpServerOptions {
  */
 export function createLocalHttpServer(
   engine: Engine,
-  { maxQueue = 64, maxBodyBytes = 1024 * 1024 }: HttpServerOptions = {},
+  { maxQueue = 64, maxBodyBytes = 1024 * 1024, config }: HttpServerOptions = {},
 ): http.Server {
   const queue = createWorkQueue({ maxQueue, workers: engine.workers });
   const created = Math.floor(Date.now() / 1000);
   const modelRecord = { id: engine.modelId, object: "model", created, owned_by: "seedlab-local" };
+  let completionRequests = 0;
 
   return http.createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -65,9 +70,28 @@ export function createLocalHttpServer(
           max_queue: maxQueue,
           running: queue.running,
           workers: engine.workers,
+          completion_requests: completionRequests,
           pid: process.pid,
           rss_bytes: process.memoryUsage.rss(),
           max_rss_bytes: process.resourceUsage().maxRSS * 1024,
+        }),
+      );
+    }
+    if (route === "/seedlab/config") {
+      // What this server serves, for a kernel deciding whether to borrow it (see shared.ts).
+      return requireMethod(request, "GET", () =>
+        sendJson(response, 200, {
+          options: config ?? null,
+          model: engine.modelId,
+          model_path: engine.modelPath,
+          system_fingerprint: engine.fingerprint,
+          cpu_variant: engine.cpuVariant,
+          cpu_variant_setting: engine.cpuVariantSetting,
+          batch_size: engine.batchSize,
+          threads: engine.threads,
+          context_size: engine.contextSize,
+          workers: engine.workers,
+          pid: process.pid,
         }),
       );
     }
@@ -89,6 +113,7 @@ export function createLocalHttpServer(
     if (route === "/v1/chat/completions") {
       if (request.method !== "POST")
         throw new ApiError(405, "Use POST for /v1/chat/completions.", null, "method_not_allowed");
+      completionRequests++;
       const body = parseJson(await readBody(request, maxBodyBytes));
       // The plain-text prompt shows neither roles nor names; a chat template gets roles only.
       const acceptNames = !engine.fingerprintInputs.promptFormat.startsWith("chat-template:");
@@ -106,7 +131,7 @@ export function createLocalHttpServer(
     }
     throw new ApiError(
       404,
-      `Unknown route ${request.method ?? ""} ${url.pathname}. Routes: POST /v1/chat/completions, GET /v1/models, GET /health.`,
+      `Unknown route ${request.method ?? ""} ${url.pathname}. Routes: POST /v1/chat/completions, GET /v1/models, GET /health, GET /seedlab/config.`,
       null,
       "not_found",
     );

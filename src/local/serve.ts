@@ -12,6 +12,7 @@ import { loadEngine, Engine } from "./engine";
 import { createLocalHttpServer } from "./http-server";
 import { findModelPath } from "./model-path";
 import type { LocalServerOptions } from "./start";
+import { localServerConfig } from "./shared";
 import { SeedlabError, expected } from "../core/errors";
 
 /** A server listening in this process. */
@@ -50,7 +51,8 @@ export async function serve({
     workers,
     attention,
   });
-  const server = createLocalHttpServer(engine, { maxQueue });
+  const config = localServerConfig({ modelPath, batchSize, threads, contextSize, cpuVariant });
+  const server = createLocalHttpServer(engine, { maxQueue, config });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
       reject(

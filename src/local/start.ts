@@ -53,6 +53,8 @@ export interface LocalServer {
   fingerprint: string;
   /** The ggml CPU variant running (what `portable` or `auto` resolved to). */
   cpuVariant: string;
+  /** The server process's id. */
+  pid: number;
   /** Stops the server process; resolves once it has exited. */
   close(): Promise<void>;
 }
@@ -149,6 +151,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
 
   return {
     ...ready,
+    pid: child.pid as number,
     close: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");
