@@ -45,7 +45,7 @@ const ownServers: string = execSync("pgrep -P " + process.pid + " -f local.[s]er
 await backend.close();
 const afterClose: any = await (await fetch(root + "/health")).json();
 console.log(JSON.stringify({ server: backend.server, pid: health.pid, requests: health.completion_requests, ownServers, afterClosePid: afterClose.pid }));`,
-    `const other: { server: string | null; baseURL: string; close(): Promise<void> } = await openBackendWithProgress(loadSettings({ env: { ...process.env, SEEDLAB_CPU_VARIANT: "auto" } }), tslab.newDisplay());
+    `const other: { server: string | null; baseURL: string; close(): Promise<void> } = await openBackendWithProgress(loadSettings({ env: { ...process.env, SEEDLAB_CPU_VARIANT: "portable" } }), tslab.newDisplay());
 const otherHealth: any = await (await fetch(other.baseURL.replace(/\\/v1$/, "") + "/health")).json();
 const otherPid = otherHealth.pid;
 const ownChild: string = execSync("pgrep -P " + process.pid + " -f local.[s]erve.ts || true").toString().trim();
@@ -91,10 +91,10 @@ console.log(JSON.stringify({ server: other.server, pid: otherPid, ownChild: ownC
   assert.equal(own.ownChild, String(own.pid), "the kernel's own server is its child (what the check above looks for)");
   assert.match(
     own.server,
-    /^started by this kernel \(the shared server was not used: its SEEDLAB_CPU_VARIANT is portable, this kernel's is auto\)$/,
+    /^started by this kernel \(the shared server was not used: its SEEDLAB_CPU_VARIANT is auto, this kernel's is portable\)$/,
   );
   assert.notEqual(own.pid, borrowed.pid);
-  assert.match(text(2), /not used: its SEEDLAB_CPU_VARIANT is portable/, "the progress line says why");
+  assert.match(text(2), /not used: its SEEDLAB_CPU_VARIANT is auto/, "the progress line says why");
 
   assert.ok(await waitUntilGone(borrowed.pid), "runNotebooks stopped the shared server when the notebooks were done");
   assert.ok(await waitUntilGone(own.pid), "the kernel's own server stopped with backend.close()");
