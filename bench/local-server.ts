@@ -61,7 +61,16 @@ async function openRawEngine(): Promise<{ generate: Generate; close: () => Promi
   const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
   const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath: findModelPath() });
-  const context = await model.createContext({ contextSize: 2048, batchSize: 512, threads: 1, sequences: 1 });
+  // The server's attention settings (float32: no flash attention, float32 KV cache), so both run the same llama.cpp code.
+  const context = await model.createContext({
+    contextSize: 2048,
+    batchSize: 512,
+    threads: 1,
+    sequences: 1,
+    flashAttention: false,
+    experimentalKvCacheKeyType: "F32",
+    experimentalKvCacheValueType: "F32",
+  });
   const sequence = context.getSequence();
   const bos = model.tokens.bos;
   // Like the server: a llama2.c model ends its story at BOS.
