@@ -21,6 +21,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { parse } from "dotenv";
+import { ensureBuild } from "./ensure-build.mjs";
 import { ensureJupyter } from "./ensure-jupyter.mjs";
 import { PROJECT_ROOT } from "./run-notebooks";
 
@@ -132,6 +133,7 @@ function main(): void {
     return;
   }
   const jupyter = ensureJupyter({ need: "server" }).jupyter;
+  ensureBuild({ root: PROJECT_ROOT }); // The notebooks import dist/: build it now rather than in the first kernel.
   if (jupyter === null) throw new Error("No Jupyter was found."); // ensureJupyter threw already, with the fix.
   const envFile = join(PROJECT_ROOT, ".env");
   const fromFile = existsSync(envFile) ? parse(readFileSync(envFile)).SEEDLAB_JUPYTER_PORT : undefined;

@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureChromium } from "./ensure-chromium.mjs";
+import { ensureBuild } from "./ensure-build.mjs";
 import { ensureJupyter } from "./ensure-jupyter.mjs";
 
 function run(command, args) {
@@ -73,5 +74,14 @@ phases.forEach((phase, index) => {
   console.log(
     `\nseedlab test [${index + 2}/${steps}]: ${phase.what}, ${phase.files.length} file(s): ${phase.files.map((file) => file.replace(/^test[\\/]/, "")).join(", ")}`,
   );
+  // The notebooks import the compiled library: build it once here if src/ changed, not in each kernel.
+  if (phase.what.startsWith("the notebooks")) {
+    try {
+      ensureBuild();
+    } catch (error) {
+      console.error(`seedlab: ${error.message}`);
+      process.exit(1);
+    }
+  }
   runTests(phase.files);
 });
