@@ -7,6 +7,7 @@
  * notebook never leaks model processes; a forgotten `close()` does not keep a script alive.
  */
 import { ChildProcess, spawn } from "child_process";
+import { existsSync } from "fs";
 import * as path from "path";
 import { pathToFileURL } from "url";
 import { detectCpuFeatures, findBinaryPackage, resolveCpuVariant } from "./cpu-variant";
@@ -152,10 +153,12 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
 
 /**
  * How to run serve in a child Node: the compiled `dist/local/serve.js` as plain JS when this file is itself
- * compiled (notebooks import dist/), else `serve.ts` through the project's tsx loader (tests and scripts run src/).
+ * compiled (notebooks import dist/), else `serve.ts` through the project's tsx loader (tests and scripts run src/;
+ * tslab compiling src/ names this file `start.js` too, hence the check for a `serve.js` beside it).
  */
 function serveEntry(): string[] {
-  if (path.extname(__filename) === ".js") return [path.join(HERE, "serve.js")];
+  const compiled = path.join(HERE, "serve.js");
+  if (path.extname(__filename) === ".js" && existsSync(compiled)) return [compiled];
   const loader = pathToFileURL(path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
   return ["--import", loader, path.join(HERE, "serve.ts")];
 }
