@@ -58,7 +58,7 @@ export function listNotebooks(folder: string = join(PROJECT_ROOT, "notebooks")):
 
 /**
  * Notebooks executed at once by `npm run walkthrough` and the notebook tests, each in its own kernel
- * with its own local model server: a kernel spends most of its first cell compiling (one core), so
+ * with its own local model server: a kernel spends most of its first cell starting (one core), so
  * running them together keeps both cores of a laptop busy (`npm run bench:walkthrough -- --jobs 1`
  * compares).
  */
