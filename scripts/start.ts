@@ -133,8 +133,8 @@ function main(): void {
     return;
   }
   const jupyter = ensureJupyter({ need: "server" }).jupyter;
-  ensureBuild({ root: PROJECT_ROOT }); // The notebooks import dist/: build it now rather than in the first kernel.
   if (jupyter === null) throw new Error("No Jupyter was found."); // ensureJupyter threw already, with the fix.
+  ensureBuild({ root: PROJECT_ROOT }); // The notebooks import dist/: build it now rather than in the first kernel.
   const envFile = join(PROJECT_ROOT, ".env");
   const fromFile = existsSync(envFile) ? parse(readFileSync(envFile)).SEEDLAB_JUPYTER_PORT : undefined;
   const port = process.env.SEEDLAB_JUPYTER_PORT?.trim() || fromFile?.trim() || "8888";

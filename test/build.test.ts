@@ -37,7 +37,7 @@ before(() => {
   // Every installed package but tsx: the compiled library must run without it.
   mkdirSync(join(root, "node_modules"));
   for (const name of readdirSync(join(PROJECT_ROOT, "node_modules")))
-    if (name !== "tsx" && name !== ".bin")
+    if (name !== "tsx" && !name.startsWith("."))
       symlinkSync(join(PROJECT_ROOT, "node_modules", name), join(root, "node_modules", name), "junction");
 });
 
