@@ -2,8 +2,8 @@
 // type-checks src/, tests and scripts with the project's own strict compiler, checks the formatting
 // (Prettier), then runs the test files with Node's test runner in
 // three phases, each announced before it starts: the model-free tests, the tests on the local model,
-// the notebooks (after rebuilding the compiled library, dist/, if src/ changed). Extra arguments are test files to run instead of all of them:
-// `npm test -- test/compare.test.ts`. `npm run test:fast` (`--fast`) runs only the model-free tests:
+// the notebooks (after rebuilding the compiled library, dist/, if src/ changed). Extra arguments are
+// test files to run instead of all of them: `npm test -- test/compare.test.ts`. `npm run test:fast` (`--fast`) runs only the model-free tests:
 // no model, no Jupyter, no type-check.
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
