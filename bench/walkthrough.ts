@@ -8,13 +8,14 @@
  *
  * `--jobs N` executes N notebooks at once (default: what `npm run walkthrough` uses). `--parts` first
  * runs a probe notebook that separates the set-up cell's parts: the kernel start, tslab compiling a
- * trivial cell, tslab compiling `src/` (the import), starting the local model server, one request.
+ * trivial cell, the import of the compiled library (`./dist/index`), starting the local model server, one request.
  * The machine's load average is printed before and after: figures taken on a busy machine are not
  * comparable with a quiet one's.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { ensureBuild } from "../scripts/ensure-build.mjs";
 import { ensureJupyter } from "../scripts/ensure-jupyter.mjs";
 import {
   listNotebooks,
@@ -78,7 +79,7 @@ async function probeParts(outputDir: string): Promise<void> {
   // Each cell times itself where it can; the executor times the rest.
   const cells = [
     "1 + 1",
-    'import { loadSettings, openBackend } from "./src/index";',
+    'import { loadSettings, openBackend } from "./dist/index";',
     "const started = Date.now();\nconst backend = await openBackend(loadSettings());\nconsole.log(Date.now() - started);",
     'await backend.client.chat.completions.create({ model: backend.model, messages: [{ role: "user", content: "Once upon a time" }], max_tokens: 20, seed: 1 });',
     "await backend.close();",
@@ -102,7 +103,7 @@ async function probeParts(outputDir: string): Promise<void> {
   console.log(`Parts of a set-up cell (probe notebook, ${load()}):`);
   console.log(`  kernel start (Jupyter starts tslab)          ${seconds(result.timing.kernelStartSeconds)}`);
   console.log(`  a trivial cell (tslab compiles \`1 + 1\`)      ${seconds(cellSeconds(0))}`);
-  console.log(`  import from ./src/index (tslab compiles src) ${seconds(cellSeconds(1))}`);
+  console.log(`  import from ./dist/index (compiled library)   ${seconds(cellSeconds(1))}`);
   console.log(
     `  openBackend (shared server, else its own)    ${seconds(serverMs / 1000)} (the cell: ${seconds(cellSeconds(2))})`,
   );
@@ -156,6 +157,7 @@ function report(results: NotebookResult[], wallSeconds: number, jobs: number): v
 async function main(): Promise<number> {
   const { jobs, parts } = parseArgs(process.argv.slice(2));
   ensureJupyter({ need: "executor" });
+  ensureBuild(); // The notebooks import dist/: a build here would otherwise land in the first kernel's start.
   const outputDir = mkdtempSync(join(tmpdir(), "seedlab-bench-walkthrough-"));
   try {
     console.log(`seedlab walkthrough benchmark · ${load()} at the start`);

@@ -60,7 +60,7 @@ export function listNotebooks(folder: string = join(PROJECT_ROOT, "notebooks")):
 /**
  * Notebooks executed at once by `npm run walkthrough` and the notebook tests, each in its own kernel,
  * all borrowing one local model server that `runNotebooks` starts (see src/local/shared.ts): a kernel
- * spends most of its first cell compiling (one core), so running them together keeps both cores of a
+ * spends most of its first cell starting (one core), so running them together keeps both cores of a
  * laptop busy (`npm run bench:walkthrough -- --jobs 1` compares).
  */
 export const WALKTHROUGH_JOBS = 3;

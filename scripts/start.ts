@@ -22,6 +22,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { parse } from "dotenv";
+import { ensureBuild } from "./ensure-build.mjs";
 import { ensureJupyter } from "./ensure-jupyter.mjs";
 import { PROJECT_ROOT } from "./run-notebooks";
 import { lendLocalServer } from "../src/local/shared";
@@ -135,6 +136,7 @@ function main(): void {
   }
   const jupyter = ensureJupyter({ need: "server" }).jupyter;
   if (jupyter === null) throw new Error("No Jupyter was found."); // ensureJupyter threw already, with the fix.
+  ensureBuild({ root: PROJECT_ROOT }); // The notebooks import dist/: build it now rather than in the first kernel.
   const envFile = join(PROJECT_ROOT, ".env");
   const fromFile = existsSync(envFile) ? parse(readFileSync(envFile)).SEEDLAB_JUPYTER_PORT : undefined;
   const port = process.env.SEEDLAB_JUPYTER_PORT?.trim() || fromFile?.trim() || "8888";

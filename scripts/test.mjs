@@ -2,13 +2,14 @@
 // type-checks src/, tests and scripts with the project's own strict compiler, checks the formatting
 // (Prettier), then runs the test files with Node's test runner in
 // three phases, each announced before it starts: the model-free tests, the tests on the local model,
-// the notebooks. Extra arguments are test files to run instead of all of them:
-// `npm test -- test/compare.test.ts`. `npm run test:fast` (`--fast`) runs only the model-free tests:
+// the notebooks (after rebuilding the compiled library, dist/, if src/ changed). Extra arguments are
+// test files to run instead of all of them: `npm test -- test/compare.test.ts`. `npm run test:fast` (`--fast`) runs only the model-free tests:
 // no model, no Jupyter, no type-check.
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureChromium } from "./ensure-chromium.mjs";
+import { ensureBuild } from "./ensure-build.mjs";
 import { ensureJupyter } from "./ensure-jupyter.mjs";
 
 function run(command, args) {
@@ -73,5 +74,14 @@ phases.forEach((phase, index) => {
   console.log(
     `\nseedlab test [${index + 2}/${steps}]: ${phase.what}, ${phase.files.length} file(s): ${phase.files.map((file) => file.replace(/^test[\\/]/, "")).join(", ")}`,
   );
+  // The notebooks import the compiled library: build it once here if src/ changed, not in each kernel.
+  if (phase.what.startsWith("the notebooks")) {
+    try {
+      ensureBuild();
+    } catch (error) {
+      console.error(`seedlab: ${error.message}`);
+      process.exit(1);
+    }
+  }
   runTests(phase.files);
 });

@@ -145,9 +145,12 @@ function kernelPid(kernelId: string): number {
   return row.pid;
 }
 
+// A kernel runs the compiled library, whose model server is plain dist/local/serve.js (src/local/serve.ts from src/).
+const SERVE_ENTRIES = [join(PROJECT_ROOT, "dist", "local", "serve.js"), join(PROJECT_ROOT, "src", "local", "serve.ts")];
+
 function modelServersOf(pid: number): number[] {
   return processes()
-    .filter((process) => process.ppid === pid && process.args.includes(join(PROJECT_ROOT, "src", "local", "serve.ts")))
+    .filter((process) => process.ppid === pid && SERVE_ENTRIES.some((entry) => process.args.includes(entry)))
     .map((process) => process.pid);
 }
 

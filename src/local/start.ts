@@ -1,11 +1,13 @@
 /**
  * Starts the local OpenAI-compatible server in its own Node process, from any code or notebook cell.
  * The model (node-llama-cpp) cannot load inside a tslab kernel, so this file never imports it: it
- * spawns `node --import tsx src/local/serve.ts '{"modelPath":...}'` and waits for the child's ready line.
+ * spawns `node dist/local/serve.js '{"modelPath":...}'` (from the compiled library; from src/:
+ * `node --import tsx src/local/serve.ts ...`) and waits for the child's ready line.
  * The child exits when `close()` is called or when this process dies (its stdin closes), so a
  * notebook never leaks model processes; a forgotten `close()` does not keep a script alive.
  */
 import { ChildProcess, spawn } from "child_process";
+import { existsSync } from "fs";
 import * as path from "path";
 import { pathToFileURL } from "url";
 import { detectCpuFeatures, findBinaryPackage, resolveCpuVariant } from "./cpu-variant";
@@ -84,8 +86,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     const binaryPackage = findBinaryPackage();
     if (binaryPackage !== null) resolveCpuVariant(options.cpuVariant, binaryPackage.variants, detectCpuFeatures());
   }
-  const loader = pathToFileURL(path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
-  const args = ["--import", loader, path.join(HERE, "serve.ts"), JSON.stringify({ ...options, modelPath })];
+  const args = [...serveEntry(), JSON.stringify({ ...options, modelPath })];
 
   const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ["pipe", "pipe", "pipe"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -161,6 +162,18 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       }
     },
   };
+}
+
+/**
+ * How to run serve in a child Node: the compiled `dist/local/serve.js` as plain JS when this file is itself
+ * compiled (notebooks import dist/), else `serve.ts` through the project's tsx loader (tests and scripts run src/;
+ * tslab compiling src/ names this file `start.js` too, hence the check for a `serve.js` beside it).
+ */
+function serveEntry(): string[] {
+  const compiled = path.join(HERE, "serve.js");
+  if (path.extname(__filename) === ".js" && existsSync(compiled)) return [compiled];
+  const loader = pathToFileURL(path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
+  return ["--import", loader, path.join(HERE, "serve.ts")];
 }
 
 /** Lets this process exit without waiting for the child (which then exits as its stdin closes). */
