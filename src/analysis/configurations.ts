@@ -189,10 +189,10 @@ export function anotherLaptop(settings: Settings): OtherConfiguration {
 }
 
 /**
- * A second configuration of the local model that changes its fingerprint and some seeded texts: attention computed
- * as llama.cpp does by default (flash attention over a float16 KV cache) instead of seedlab's float32 attention, as
- * a server running another engine build would. Measured on an AVX2 CPU: 12 of 20 texts of 200 tokens (temperature
- * 0.7, seeds 100-119) changed, 6 of 20 of 60 tokens.
+ * A second configuration of the local model that changes its fingerprint and some seeded texts: keys and values
+ * cached in float16 (llama.cpp's default cache type) instead of seedlab's float32, as a server with other engine
+ * settings would run it. Measured on an AVX2 CPU: 12 of 20 texts of 200 tokens (temperature 0.7, seeds 100-119)
+ * changed, 5 of 20 of 60 tokens.
  * @returns The second server's options and the two labels.
  */
 export function float16Attention(): OtherConfiguration {

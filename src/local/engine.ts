@@ -34,11 +34,12 @@ export interface EngineOptions {
   /** `auto` (default), `portable` or a ggml CPU variant's name (see cpu-variant.ts). Only the first engine of a process chooses. */
   cpuVariant?: string;
   /**
-   * How attention is computed. `float32` (default): plain attention over a float32 KV cache. `float16`:
-   * llama.cpp's defaults, flash attention over a float16 cache, which round every key and value to float16;
-   * CPU variants round those differently. Measured on one AVX2 CPU over 82 seeded texts (200 tokens,
-   * temperature 0.7): variants sse42..haswell differed from x64 in 25-34 texts with `float16`, in 1 with
-   * `float32`, which is also about 20% faster per token here. Part of the fingerprint.
+   * How attention is computed. `float32` (default): plain attention (not flash attention) over a float32 KV
+   * cache. `float16`: the same over a float16 KV cache, llama.cpp's default cache type, which rounds every key
+   * and value to float16. CPU variants round differently: measured on one AVX2 CPU over 82 seeded texts (200
+   * tokens, temperature 0.7), variants sse42..haswell differed from x64 in 15-17 texts with a float16 cache,
+   * 25-34 with llama.cpp's defaults (flash attention too), 0-1 with `float32`, which is also about 20% faster
+   * per token here than llama.cpp's defaults. Part of the fingerprint.
    */
   attention?: Attention;
   /**
@@ -114,7 +115,7 @@ export interface Engine {
 /** node-llama-cpp's context options for each `Attention`, and how the fingerprint records them. */
 const ATTENTION_SETTINGS = {
   float32: { flashAttention: false, experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32" },
-  float16: { flashAttention: true, experimentalKvCacheKeyType: "F16", experimentalKvCacheValueType: "F16" },
+  float16: { flashAttention: false, experimentalKvCacheKeyType: "F16", experimentalKvCacheValueType: "F16" },
 } as const;
 
 /** Tokens of context given to the detokenizer so a token's leading space renders as it does in the text. */
@@ -192,7 +193,7 @@ export async function loadEngine({
     binaries: variantChoice.binaries,
     cpuVariant: confirmCpuVariant(variantChoice),
     batchSize: context.batchSize,
-    attention: attention === "float32" ? "no-flash-attention,kv-cache-f32" : "flash-attention,kv-cache-f16",
+    attention: attention === "float32" ? "no-flash-attention,kv-cache-f32" : "no-flash-attention,kv-cache-f16",
     samplerVersion: SAMPLER_VERSION,
     promptFormat: chatTemplate === undefined ? PROMPT_FORMAT_VERSION : `chat-template:${chatTemplate}`,
     endOfText,

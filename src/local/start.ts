@@ -41,7 +41,7 @@ export interface LocalServerOptions {
   cpuVariant?: string;
   /** Generations run at once, each in its own context. Default: one per CPU core, at most 4. Outputs do not depend on it. */
   workers?: number;
-  /** `float32` (default) or `float16` (llama.cpp's defaults: flash attention, float16 KV cache). See `EngineOptions.attention`. */
+  /** `float32` (default) or `float16` (a float16 KV cache, llama.cpp's default type). See `EngineOptions.attention`. */
   attention?: Attention;
 }
 
