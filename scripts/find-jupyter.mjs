@@ -124,7 +124,12 @@ export function pythonCandidates(env = process.env) {
  * @throws {Error} when `SEEDLAB_PYTHON` is set but is not a Python that imports the modules
  */
 export function findPython(modules, env = process.env) {
-  const check = ["-c", `import ${modules.join(", ")}`];
+  // Whether the modules are installed, without importing them (importing nbconvert alone takes about a second).
+  const names = JSON.stringify(modules);
+  const check = [
+    "-c",
+    `import importlib.util, sys; missing = [m for m in ${names} if importlib.util.find_spec(m) is None]; sys.exit("No module named " + ", ".join(missing) if missing else 0)`,
+  ];
   const chosen = env.SEEDLAB_PYTHON?.trim();
   if (chosen) {
     const command = findExecutable(chosen, env);
