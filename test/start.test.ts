@@ -222,19 +222,6 @@ test("Ctrl+C on npm start with three notebooks holding the local model: no kerne
   const session = await startNpm(port);
   const pids: number[] = [];
   try {
-    await t.test("a second npm start for the same folder names the running one and its URL", () => {
-      const second = spawnSync("npm", ["start"], {
-        cwd: PROJECT_ROOT,
-        env: userEnv(port + 1),
-        encoding: "utf8",
-        timeout: 60000,
-      });
-      assert.equal(second.status, 0, second.stderr);
-      assert.match(second.stdout, /already serving .*notebooks \(npm start, pid \d+\)/);
-      assert.ok(second.stdout.includes(`open ${session.url}`), second.stdout);
-      assert.doesNotMatch(second.stdout + second.stderr, /Jupyter is serving|Serving notebooks/);
-    });
-
     const notebooks = [
       "01-reproducible-outputs.ipynb",
       "02-considerations.ipynb",
@@ -299,10 +286,23 @@ test("Ctrl+C on npm start with three notebooks holding the local model: no kerne
   }
 });
 
-test("SIGTERM to npm start stops Jupyter, its kernel and the model server", async () => {
-  const session = await startNpm(await freePort());
+test("SIGTERM to npm start stops Jupyter, its kernel and the model server; a second npm start names the first", async () => {
+  const port = await freePort();
+  const session = await startNpm(port);
   const pids: number[] = [];
   try {
+    // A second npm start for the same folder names the running one and its URL, and starts nothing.
+    const second = spawnSync("npm", ["start"], {
+      cwd: PROJECT_ROOT,
+      env: userEnv(port + 1),
+      encoding: "utf8",
+      timeout: 60000,
+    });
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(second.stdout, /already serving .*notebooks \(npm start, pid \d+\)/);
+    assert.ok(second.stdout.includes(`open ${session.url}`), second.stdout);
+    assert.doesNotMatch(second.stdout + second.stderr, /Jupyter is serving|Serving notebooks/);
+
     const kernel = await openNotebook(session, "01-reproducible-outputs.ipynb");
     assertCellOk(runCell(kernel, setupCell()), "Set-up");
     pids.push(kernelPid(kernel), sharedServer());
