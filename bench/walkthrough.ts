@@ -12,7 +12,7 @@
  * The machine's load average is printed before and after: figures taken on a busy machine are not
  * comparable with a quiet one's.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { ensureBuild } from "../scripts/ensure-build.mjs";
@@ -20,6 +20,7 @@ import { ensureJupyter } from "../scripts/ensure-jupyter.mjs";
 import {
   listNotebooks,
   runNotebooks,
+  writeCodeNotebook,
   WALKTHROUGH_JOBS,
   type CellTiming,
   type NotebookResult,
@@ -84,14 +85,7 @@ async function probeParts(outputDir: string): Promise<void> {
     'await backend.client.chat.completions.create({ model: backend.model, messages: [{ role: "user", content: "Once upon a time" }], max_tokens: 20, seed: 1 });',
     "await backend.close();",
   ];
-  const notebook = {
-    cells: cells.map((source) => ({ cell_type: "code", source, metadata: {}, outputs: [], execution_count: null })),
-    metadata: { kernelspec: { name: "seedlab", display_name: "TypeScript (seedlab)", language: "typescript" } },
-    nbformat: 4,
-    nbformat_minor: 5,
-  };
-  const path = join(outputDir, "parts.ipynb");
-  writeFileSync(path, JSON.stringify(notebook));
+  const path = writeCodeNotebook(join(outputDir, "parts.ipynb"), cells);
   const [result] = await runNotebooks({ notebooks: [path], outputDir: join(outputDir, "parts-out"), jobs: 1 });
   if (result === undefined || !result.ok)
     throw new Error(`The probe notebook failed: ${result?.message ?? "no result"}`);

@@ -4,7 +4,7 @@
  * `npm run walkthrough` and by the tests.
  */
 import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EXECUTOR_MODULES, findPython } from "./find-jupyter.mjs";
 import { SHARED_SERVER_VARIABLE, startSharedServer } from "../src/local/shared";
@@ -47,6 +47,21 @@ export interface CellTiming {
    * `display:live` (a display later updated in place), `update`, `stream`, `result` or `error`.
    */
   outputs: Array<[number, string]>;
+}
+
+/**
+ * Writes a notebook of code cells for the seedlab kernel (for probes and tests that need one of their own).
+ * @returns the path written.
+ */
+export function writeCodeNotebook(path: string, cells: string[]): string {
+  const notebook = {
+    cells: cells.map((source) => ({ cell_type: "code", source, metadata: {}, outputs: [], execution_count: null })),
+    metadata: { kernelspec: { name: "seedlab", display_name: "TypeScript (seedlab)", language: "typescript" } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+  writeFileSync(path, JSON.stringify(notebook));
+  return path;
 }
 
 /** The committed notebooks, in course order. */

@@ -7,8 +7,8 @@ import type OpenAI from "openai";
 import { closeCurrentBackend, markClientClosed, setCurrentBackend } from "./core/backend-session";
 import { createClient } from "./client";
 import type { Settings } from "./settings";
-import { startLocalServer } from "./local/start";
-import { borrowSharedServer, localServerOptions } from "./local/shared";
+import { startLocalServer, type LocalServer } from "./local/start";
+import { borrowSharedServer, localServerOptions, type BorrowedServer } from "./local/shared";
 import { ShownAs, formatValue, invalidParameter } from "./core/errors";
 import type { BackendKind } from "./core/validate";
 
@@ -82,43 +82,29 @@ export async function openBackend(
     onWaiting: (owner) => onStatus(`Waiting for the shared local model server (started by ${owner}) to be ready`),
   });
   const borrowed = shared?.server ?? null;
-  if (borrowed !== null) {
-    const client = createClient({ ...settings, baseURL: borrowed.url });
-    const release = (reason: "closed" | "replaced"): Promise<void> => {
-      // Borrowed: the server keeps running for the other notebooks; its owner stops it.
-      markClientClosed(client, reason);
-      forget();
-      return Promise.resolve();
-    };
-    const forget = setCurrentBackend({ replace: () => release("replaced") });
-    return {
-      kind: "local",
-      model: modelFor(borrowed.model),
-      baseURL: borrowed.url,
-      client,
-      notice: null,
-      server: `shared, started by ${borrowed.owner}`,
-      close: () => release("closed"),
-    };
-  }
   const why = shared?.reason ? ` (the shared server was not used: ${shared.reason})` : "";
-  if (why !== "") onStatus(`Starting the local model in its own process${why}`);
-  const server = await startLocalServer(options);
-  const client = createClient({ ...settings, baseURL: server.url });
+  let own: LocalServer | null = null;
+  if (borrowed === null) {
+    if (why !== "") onStatus(`Starting the local model in its own process${why}`);
+    own = await startLocalServer(options);
+  }
+  const served: { url: string; model: string } = own ?? (borrowed as BorrowedServer);
+  const client = createClient({ ...settings, baseURL: served.url });
   let closed: Promise<void> | null = null;
   const shutDown = (reason: "closed" | "replaced"): Promise<void> => {
     markClientClosed(client, reason);
     forget();
-    return (closed ??= server.close());
+    // A borrowed server keeps running for the other notebooks: its owner stops it.
+    return (closed ??= own === null ? Promise.resolve() : own.close());
   };
   const forget = setCurrentBackend({ replace: () => shutDown("replaced") });
   return {
     kind: "local",
-    model: modelFor(server.model),
-    baseURL: server.url,
+    model: modelFor(served.model),
+    baseURL: served.url,
     client,
     notice: null,
-    server: `started by this kernel${why}`,
+    server: borrowed !== null ? `shared, started by ${borrowed.owner}` : `started by this kernel${why}`,
     close: () => shutDown("closed"),
   };
 }

@@ -40,7 +40,6 @@ export { verifyReproducibility, type Check } from "./analysis/verify";
 export { runVariants, type Variant, type VariantsResult } from "./analysis/variants";
 export { compareBatches, type BatchChanges, type RunPair } from "./analysis/compare-batches";
 export {
-  anotherLaptop,
   float16Attention,
   runOnTwoConfigurations,
   type OtherConfiguration,

@@ -4,11 +4,11 @@
 // and the owner stops it: when runNotebooks is done, when its process exits, or (by itself) when it is killed.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, test } from "node:test";
-import { PROJECT_ROOT, runNotebooks } from "../scripts/run-notebooks";
+import { PROJECT_ROOT, runNotebooks, writeCodeNotebook } from "../scripts/run-notebooks";
 import { describeConfigDifference, SHARED_SERVER_VARIABLE } from "../src/local/shared";
 import { alive } from "./support/processes";
 
@@ -52,14 +52,7 @@ const ownChild: string = execSync("pgrep -P " + process.pid + " -f local.[s]erve
 await other.close();
 console.log(JSON.stringify({ server: other.server, pid: otherPid, ownChild: ownChild }));`,
   ];
-  const notebook = {
-    cells: cells.map((source) => ({ cell_type: "code", source, metadata: {}, outputs: [], execution_count: null })),
-    metadata: { kernelspec: { name: "seedlab", display_name: "TypeScript (seedlab)", language: "typescript" } },
-    nbformat: 4,
-    nbformat_minor: 5,
-  };
-  const path = join(folder, "shared.ipynb");
-  writeFileSync(path, JSON.stringify(notebook));
+  const path = writeCodeNotebook(join(folder, "shared.ipynb"), cells);
   const [result] = await runNotebooks({ notebooks: [path], outputDir: join(folder, "out"), env: localEnv(), jobs: 1 });
   assert.ok(result?.ok, `the notebook failed at cell ${result?.failedCell}: ${result?.message}`);
   const executed = JSON.parse(readFileSync(result.executed, "utf8")) as {

@@ -11,7 +11,6 @@ import { SeedlabError, invalidParameter } from "../core/errors";
 import { isSucceeded } from "../core/runs";
 import type { Batch, BatchProgress, ChatRun } from "../core/types";
 import { validateCount } from "../core/validate";
-import { cpuVariantsHere } from "../local/cpu-variant";
 import { startLocalServer, type LocalServerOptions } from "../local/start";
 import type { Settings } from "../settings";
 import { showProgress, type LiveDisplay } from "../progress";
@@ -154,38 +153,12 @@ export async function runOnTwoConfigurations({
   return { first, second: secondBatch, byRequest, changedRequests };
 }
 
-/** A second configuration of this machine's local model, as another laptop would run it: see {@link anotherLaptop}. */
+/** A second configuration of the local model, for {@link runOnTwoConfigurations}: see {@link float16Attention}. */
 export interface OtherConfiguration {
   /** How the second server differs, for {@link runOnTwoConfigurations}. */
   second: LocalServerOptions;
-  /** Names of the two configurations, e.g. `["CPU variant haswell (auto)", "CPU variant x64 (portable)"]`. */
+  /** Names of the two configurations, e.g. `["float32 attention", "float16 attention"]`. */
   labels: [string, string];
-}
-
-/**
- * The configuration another laptop in the room would run: the same model on another ggml CPU variant (another
- * instruction set, so other float rounding). With the default `auto` setting that is `portable` (the variant every
- * CPU of this architecture runs); with `portable` or a named variant, what `auto` picks on this CPU. When this CPU runs only one variant (e.g. an Apple M1), the
- * difference falls back to the evaluation batch size (1 instead of 512).
- * @param settings The settings the local backend was opened with (its `cpuVariant`).
- * @returns The second server's options and the two labels.
- */
-export function anotherLaptop(settings: Settings): OtherConfiguration {
-  const here = cpuVariantsHere();
-  const named = (setting: string): string | null =>
-    setting === "portable" ? here.portable : setting === "auto" ? here.auto : setting;
-  const current = named(settings.cpuVariant);
-  const preferred = named(settings.cpuVariant === "auto" ? "portable" : "auto");
-  const other = [preferred, ...[...here.runnable].reverse()].find((variant) => variant !== null && variant !== current);
-  if (current !== null && other !== undefined && other !== null) {
-    const setting = (variant: string): string =>
-      variant === here.portable ? " (portable)" : variant === here.auto ? " (auto)" : "";
-    return {
-      second: { cpuVariant: other },
-      labels: [`CPU variant ${current}${setting(current)}`, `CPU variant ${other}${setting(other)}`],
-    };
-  }
-  return { second: { batchSize: 1 }, labels: ["batch size 512", "batch size 1"] };
 }
 
 /**

@@ -16,7 +16,6 @@ export { computeMargins, findBatchDivergences, findDivergence } from "./divergen
 export type { Alternative, BatchDivergence, Divergence, DivergenceUnit, TokenMargin } from "./divergence";
 export { runSweep, summarizeSweep, type Sweep, type SweepCell, type SweepOptions, type SweepRow } from "./sweep";
 export {
-  anotherLaptop,
   float16Attention,
   runOnTwoConfigurations,
   type OtherConfiguration,

@@ -19,7 +19,7 @@ import { computeFingerprint, FingerprintInputs, sha256OfFile } from "./fingerpri
 import { checkEmbeddedModel } from "./model-path";
 import { PROMPT_FORMAT_VERSION, renderPlainTextPrompt } from "./prompt";
 import { createSeededRandom, LOGPROB_FLOOR, SAMPLER_VERSION, sampleToken } from "./sampler";
-import type { Attention } from "./start";
+import { checkAttention, type Attention } from "./start";
 
 /** How to load the engine. */
 export interface EngineOptions {
@@ -136,9 +136,7 @@ export async function loadEngine({
   workers = defaultWorkers(),
   attention = "float32",
 }: EngineOptions): Promise<Engine> {
-  if (!Object.hasOwn(ATTENTION_SETTINGS, attention)) {
-    throw new SeedlabError(expected("attention", "float32 or float16", attention, "Leave it unset for float32."));
-  }
+  checkAttention(attention);
   if (!Number.isInteger(workers) || workers < 1) {
     throw new SeedlabError(
       expected("workers", "a whole number from 1 up", workers, "Use 1 for one generation at a time."),

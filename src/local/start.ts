@@ -17,6 +17,15 @@ import { expected, SeedlabError } from "../core/errors";
 /** How the engine computes attention: `float32` (default) or `float16` (see `EngineOptions.attention` in engine.ts). */
 export type Attention = "float32" | "float16";
 
+/**
+ * Refuses an `attention` setting other than `float32` or `float16`.
+ * @throws {SeedlabError} naming the value and the fix.
+ */
+export function checkAttention(attention: unknown): asserts attention is Attention {
+  if (attention !== "float32" && attention !== "float16")
+    throw new SeedlabError(expected("attention", "float32 or float16", attention, "Leave it unset for float32."));
+}
+
 /** How to start the local server. */
 export interface LocalServerOptions {
   /** The GGUF file. Default: `SEEDLAB_MODEL_PATH`, else the embedded `models/stories260K.gguf`. */
@@ -75,11 +84,7 @@ const KILL_GRACE_MS = 5000;
  * @throws Error (rejects) when no model is found, the port is in use, or the child fails to start; the message is the child's.
  */
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
-  if (options.attention !== undefined && options.attention !== "float32" && options.attention !== "float16") {
-    throw new SeedlabError(
-      expected("attention", "float32 or float16", options.attention, "Leave it unset for float32."),
-    );
-  }
+  if (options.attention !== undefined) checkAttention(options.attention);
   const modelPath = findModelPath({ explicitPath: options.modelPath });
   // Refuse an unavailable variant here, before a process starts (the child applies it).
   if (options.cpuVariant !== undefined) {
