@@ -13,6 +13,7 @@
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
+import { DEFAULT_CPU_VARIANT } from "./cpu-variant";
 import { findModelPath } from "./model-path";
 import { startLocalServer, type LocalServer, type LocalServerOptions } from "./start";
 import { loadSettings, type Settings } from "../settings";
@@ -55,7 +56,7 @@ export function localServerOptions(settings: Settings): LocalServerOptions {
 export function localServerConfig(options: LocalServerOptions): LocalServerConfig {
   return {
     modelPath: findModelPath({ explicitPath: options.modelPath }),
-    cpuVariant: (options.cpuVariant ?? "portable").toLowerCase(),
+    cpuVariant: (options.cpuVariant ?? DEFAULT_CPU_VARIANT).toLowerCase(),
     batchSize: options.batchSize ?? null,
     threads: options.threads ?? null,
     contextSize: options.contextSize ?? null,
