@@ -175,7 +175,9 @@ function main(): void {
   lendLocalServer("npm start"); // One model server for every kernel, starting while Jupyter starts.
   const server = spawn(jupyter.command, args, {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, JUPYTER_PATH: jupyterPath, JUPYTER_TOKEN: token },
+    // PYDEVD_DISABLE_FILE_VALIDATION: silences the Python kernel's debugger warning Jupyter prints when the
+    // browser lists kernelspecs (Debian's python3 kernel), which has nothing to do with seedlab.
+    env: { ...process.env, JUPYTER_PATH: jupyterPath, JUPYTER_TOKEN: token, PYDEVD_DISABLE_FILE_VALIDATION: "1" },
     stdio: ["ignore", "inherit", "pipe"],
     windowsHide: true,
     // Its own process group: a terminal's Ctrl+C reaches this script only, which stops Jupyter once.

@@ -83,7 +83,9 @@ export async function runOnTwoConfigurations({
   const repeated = requests.flatMap((request) => Array.from({ length: runs }, () => request));
   const settingNames: Record<string, string> = { cpuVariant: "CPU variant", batchSize: "batch size" };
   const secondSettings = Object.entries(second)
-    .map(([name, value]) => `${settingNames[name] ?? name} ${String(value)}`)
+    .map(([name, value]) =>
+      name === "attention" ? `${String(value)} attention` : `${settingNames[name] ?? name} ${String(value)}`,
+    )
     .join(", ");
   const steps = [
     `${repeated.length} requests on ${labels[0]}`,

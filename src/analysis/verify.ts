@@ -59,7 +59,10 @@ export function verifyReproducibility(batch: Batch | readonly ChatRun[]): Check[
     checks.push({
       name: "content",
       status: "fail",
-      summary: `${distinct} distinct texts among ${comparison.succeeded} responses; ${comparison.mostCommonCount} identical to the most common`,
+      summary:
+        distinct === comparison.succeeded
+          ? `${distinct} distinct texts among ${comparison.succeeded} responses: no two identical`
+          : `${distinct} distinct texts among ${comparison.succeeded} responses; ${comparison.mostCommonCount} identical to the most common`,
       meaning:
         "The same request gave different texts. If the parameters and the fingerprint below pass, the backend sampled differently " +
         "(no seed, or a best-effort seed that did not hold); if one of them fails, that is the cause to fix first.",

@@ -49,7 +49,7 @@ function percentDigits(pairs: Array<[number | null | undefined, number | null | 
  * differing run with the text around the point where it parts from the reference (the reference's
  * continuation struck out, this run's underlined) and the top alternatives of both runs at that point.
  * @param divergence The result of `findBatchDivergences`.
- * @param options `caption`: replaces the default summary line.
+ * @param options `caption`: a title put before the default summary line.
  * @returns An HTML `<div class="seedlab-divergence">`.
  */
 export function renderDivergenceHtml(divergence: BatchDivergence, { caption }: { caption?: string } = {}): string {
@@ -58,7 +58,7 @@ export function renderDivergenceHtml(divergence: BatchDivergence, { caption }: {
   const defaultCaption =
     divergence.referenceIndex === null
       ? "No run succeeded: nothing to compare."
-      : `Against run ${divergence.referenceIndex}: ${divergence.identicalIndexes.length} identical (reference included), ${divergence.divergences.length} differ` +
+      : `Against run ${divergence.referenceIndex}: ${identicalToIt(divergence.identicalIndexes.length - 1)}, ${divergence.divergences.length} differ` +
         (divergence.failedIndexes.length > 0 ? `, ${divergence.failedIndexes.length} failed` : "") +
         (summary === null
           ? ""
@@ -107,7 +107,7 @@ export function renderDivergenceHtml(divergence: BatchDivergence, { caption }: {
       : "";
   return (
     `<div class="seedlab-divergence" style="color:inherit">` +
-    `<div style="${TABLE_STYLES.caption}">${escapeHtml(caption ?? defaultCaption)}</div>` +
+    `<div style="${TABLE_STYLES.caption}">${escapeHtml(caption === undefined ? defaultCaption : `${caption} · ${defaultCaption}`)}</div>` +
     (divergence.positions.length > 0 ? renderPositionsSvg(divergence.positions, divergence.unit) : "") +
     `<table class="seedlab-table" style="${TABLE_STYLES.table}">` +
     header([
@@ -159,4 +159,11 @@ export function renderPositionsSvg(positions: readonly number[], unit: Divergenc
     placed.join("") +
     "</svg>"
   );
+}
+
+/** "no other run identical to it", "1 other run identical to it", "3 other runs identical to it". */
+function identicalToIt(others: number): string {
+  return others === 0
+    ? "no other run identical to it"
+    : `${others} other run${others === 1 ? "" : "s"} identical to it`;
 }
