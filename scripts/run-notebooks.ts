@@ -8,6 +8,7 @@ import { readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EXECUTOR_MODULES, findPython } from "./find-jupyter.mjs";
 import { SHARED_SERVER_VARIABLE, startSharedServer } from "../src/local/shared";
+import { ensureBuild } from "./ensure-build.mjs";
 
 export const PROJECT_ROOT = resolve(__dirname, "..");
 const EXECUTOR = join(PROJECT_ROOT, "scripts", "execute-notebooks.py");
@@ -112,7 +113,9 @@ export function runNotebooks({
         `No Python that imports ${EXECUTOR_MODULES.join(", ")} was found (tried SEEDLAB_PYTHON, python3, python, py -3, the Python of \`jupyter\`). Install Jupyter (\`node scripts/ensure-jupyter.mjs\` says how), or set SEEDLAB_PYTHON to a Python that has them.`,
       );
     }
-    const shared = env[SHARED_SERVER_VARIABLE] ? null : startSharedServer({ owner: ownerName(), env });
+    // The kernels import dist/: build it once here (a no-op when fresh), and run the shared server from it too.
+    ensureBuild({ root: PROJECT_ROOT });
+    const shared = env[SHARED_SERVER_VARIABLE] ? null : startSharedServer({ owner: ownerName(), env, compiled: true });
     const kernelEnv = shared === null ? env : { ...env, [SHARED_SERVER_VARIABLE]: shared.announcement };
     const child = spawn(
       python.command,

@@ -4,13 +4,11 @@
  * exports into out/; prints a line per notebook; exits 1 if any cell failed.
  */
 import { join, relative } from "node:path";
-import { ensureBuild } from "./ensure-build.mjs";
 import { ensureJupyter } from "./ensure-jupyter.mjs";
 import { listNotebooks, PROJECT_ROOT, runNotebooks, WALKTHROUGH_JOBS } from "./run-notebooks";
 
 async function main(): Promise<number> {
   ensureJupyter({ need: "executor" });
-  ensureBuild({ root: PROJECT_ROOT }); // Once, before the kernels start (each would otherwise wait for it).
   const named = process.argv.slice(2);
   const notebooks = named.length > 0 ? named : listNotebooks();
   const outputDir = join(PROJECT_ROOT, "out");

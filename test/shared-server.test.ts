@@ -42,9 +42,10 @@ const backend = await openBackendWithProgress(loadSettings(), tslab.newDisplay()
 const root: string = backend.baseURL.replace(/\\/v1$/, "");
 const health: any = await (await fetch(root + "/health")).json();
 const ownServers: string = execSync("pgrep -P " + process.pid + " -f local.[s]erve.ts || true").toString().trim();
+const sharedCommand: string = execSync("ps -o args= -p " + health.pid).toString().trim();
 await backend.close();
 const afterClose: any = await (await fetch(root + "/health")).json();
-console.log(JSON.stringify({ server: backend.server, pid: health.pid, requests: health.completion_requests, ownServers, afterClosePid: afterClose.pid }));`,
+console.log(JSON.stringify({ server: backend.server, pid: health.pid, requests: health.completion_requests, ownServers, afterClosePid: afterClose.pid, sharedCommand }));`,
     `const other: { server: string | null; baseURL: string; close(): Promise<void> } = await openBackendWithProgress(loadSettings({ env: { ...process.env, SEEDLAB_CPU_VARIANT: "portable" } }), tslab.newDisplay());
 const otherHealth: any = await (await fetch(other.baseURL.replace(/\\/v1$/, "") + "/health")).json();
 const otherPid = otherHealth.pid;
@@ -70,11 +71,15 @@ console.log(JSON.stringify({ server: other.server, pid: otherPid, ownChild: ownC
     requests: number;
     ownServers: string;
     afterClosePid: number;
+    sharedCommand: string;
   };
   assert.match(borrowed.server, /^shared, started by (scripts\/run-notebooks\.ts|npm )/);
   assert.ok(borrowed.requests >= 1, `the shared server counted the request (${borrowed.requests})`);
   assert.equal(borrowed.ownServers, "", "the kernel started no model server of its own");
   assert.equal(borrowed.afterClosePid, borrowed.pid, "backend.close() left the shared server running");
+  // runNotebooks builds dist/ first and runs the shared server from it, without a TypeScript loader.
+  assert.match(borrowed.sharedCommand, /dist[/\\]local[/\\]serve\.js/);
+  assert.doesNotMatch(borrowed.sharedCommand, /tsx/);
 
   const own = JSON.parse(text(2).trim().split("\n").pop() as string) as {
     server: string;

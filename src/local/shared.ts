@@ -118,14 +118,17 @@ export interface SharedServer {
  * process dies.
  * @param options.owner Who starts it, as the kernels show it (`npm start`).
  * @param options.env The environment the kernels get (its SEEDLAB_* settings and `.env` are read). Default `process.env`.
+ * @param options.compiled Run the server from dist/ (the caller has just built it; see `startLocalServer`).
  * @returns The shared server, or null when the settings' backend is not `local`.
  */
 export function startSharedServer({
   owner,
   env = process.env,
+  compiled = false,
 }: {
   owner: string;
   env?: NodeJS.ProcessEnv;
+  compiled?: boolean;
 }): SharedServer | null {
   let options: LocalServerOptions;
   let config: LocalServerConfig;
@@ -161,7 +164,7 @@ export function startSharedServer({
     rmSync(folder, { recursive: true, force: true });
   };
   process.on("exit", killNow);
-  const ready = startLocalServer(options).then(
+  const ready = startLocalServer(options, { compiled }).then(
     (started) => {
       server = started;
       if (closed) {
@@ -198,9 +201,10 @@ export function startSharedServer({
  * process's `SEEDLAB_SHARED_SERVER`, so Jupyter and its kernels, started afterwards, inherit it. Prints one line
  * when it is ready or failed. It stops when this process exits.
  * @param owner Who starts it, as the kernels show it.
+ * @param compiled Run the server from dist/ (the caller has just built it).
  */
-export function lendLocalServer(owner: string): void {
-  const shared = startSharedServer({ owner });
+export function lendLocalServer(owner: string, compiled = false): void {
+  const shared = startSharedServer({ owner, compiled });
   if (shared === null) return;
   process.env[SHARED_SERVER_VARIABLE] = shared.announcement;
   void shared.ready.then((server) => {
