@@ -48,9 +48,14 @@ async function stopJupyter(jupyter: ChildProcess, baseUrl: string | null, token:
       // Not answering: killed below.
     }
   }
-  const timer = setTimeout(() => jupyter.kill("SIGTERM"), baseUrl === null ? 0 : 5000);
+  // Jupyter's own shutdown waits for each kernel to answer. Not gone after 4 s: SIGTERM; still there 3 s later
+  // (seen on a loaded 2-core machine, 1 run in 2): SIGKILL. Its kernels then exit by themselves within a second
+  // (launch-kernel.js watches its parent), and the model server stops with this script.
+  const term = setTimeout(() => jupyter.kill("SIGTERM"), baseUrl === null ? 0 : 4000);
+  const kill = setTimeout(() => jupyter.kill("SIGKILL"), (baseUrl === null ? 0 : 4000) + 3000);
   await exited;
-  clearTimeout(timer);
+  clearTimeout(term);
+  clearTimeout(kill);
 }
 
 /** What a running `npm start` records about itself, for a second one to find. */

@@ -154,12 +154,12 @@ function modelServersOf(pid: number): number[] {
     .map((process) => process.pid);
 }
 
-/** The model server npm start shares with its kernels: the one whose parent runs scripts/start.ts. */
+/** The model server npm start shares with its kernels: the one whose parent runs scripts/start.ts (from dist/, built first). */
 function sharedServer(): number {
   const rows = processes();
   const starts = new Set(rows.filter((row) => row.args.includes(join("scripts", "start.ts"))).map((row) => row.pid));
   const servers = rows
-    .filter((row) => starts.has(row.ppid) && row.args.includes(join(PROJECT_ROOT, "src", "local", "serve.ts")))
+    .filter((row) => starts.has(row.ppid) && row.args.includes(join(PROJECT_ROOT, "dist", "local", "serve.js")))
     .map((row) => row.pid);
   assert.equal(servers.length, 1, "npm start runs one model server");
   return servers[0] as number;
