@@ -1,19 +1,20 @@
 /**
  * The inference engine of the local server: node-llama-cpp on the CPU, one model and `workers`
- * contexts of one sequence each, tokens sampled in JavaScript from the model's probabilities (see
- * sampler.ts). Each context computes alone (its own threads, nothing batched with other requests), so
+ * contexts of one sequence each (decoded token by token by decoder.ts), tokens sampled in JavaScript from
+ * the model's probabilities (see sampler.ts). Each context computes alone (its own threads, nothing batched with other requests), so
  * a generation's output does not depend on how many run beside it. Callers run at most `workers`
  * generations at once (the HTTP layer's queue does).
  *
  * node-llama-cpp is an ES module with top-level await: it is loaded with a dynamic `import()`, and
  * this file must never be imported by code that runs in a notebook kernel.
  */
-import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import type { LlamaContext, LlamaModel, Token } from "node-llama-cpp";
 import * as os from "os";
 import * as path from "path";
 import { readFileSync } from "fs";
 import { applyCpuVariant, confirmCpuVariant, describeVariantLoadFailure } from "./cpu-variant";
 import { SeedlabError, expected } from "../core/errors";
+import { createDecoder, type Decoder } from "./decoder";
 import { detectEndOfText } from "./end-of-text";
 import { computeFingerprint, FingerprintInputs, sha256OfFile } from "./fingerprint";
 import { checkEmbeddedModel } from "./model-path";
@@ -175,7 +176,8 @@ export async function loadEngine({
       }),
     );
   const context = contexts[0] as LlamaContext;
-  const idleSequences = contexts.map((each) => each.getSequence());
+  const decoders = contexts.map((each) => createDecoder(model, each, each.getSequence()));
+  const idleDecoders = [...decoders];
 
   const chatTemplate = readChatTemplate(model);
   // llama2.c models end a story with BOS (see end-of-text.ts).
@@ -229,21 +231,22 @@ export async function loadEngine({
     workers,
     tokenizeMessages,
     generate: async (options) => {
-      const sequence = idleSequences.pop();
-      if (sequence === undefined)
+      const decoder = idleDecoders.pop();
+      if (decoder === undefined)
         throw new Error(`All ${workers} engine workers are busy: run at most ${workers} generations at once.`);
       try {
         return await generateChoice(
           model,
-          sequence,
+          decoder,
           options,
           (token) => model.isEogToken(token) || (bosEndsText && token === model.tokens.bos),
         );
       } finally {
-        idleSequences.push(sequence);
+        idleDecoders.push(decoder);
       }
     },
     close: async () => {
+      for (const each of decoders) each.dispose();
       for (const each of contexts) await each.dispose();
       await model.dispose();
       await llama.dispose();
@@ -253,7 +256,7 @@ export async function loadEngine({
 
 async function generateChoice(
   model: LlamaModel,
-  sequence: LlamaContextSequence,
+  decoder: Decoder,
   options: GenerationOptions,
   endsText: (token: Token) => boolean,
 ): Promise<GeneratedChoice> {
@@ -261,7 +264,7 @@ async function generateChoice(
   const promptTokens = options.promptTokens as readonly Token[];
   const random = createSeededRandom(options.seed, options.choiceIndex);
   // A fresh sequence for every choice: the prompt is always evaluated the same way (no cache reuse).
-  await sequence.clearHistory();
+  decoder.reset();
   const promptTail = promptTokens.slice(-DETOKENIZE_CONTEXT_TOKENS);
   const generatedTokens: Token[] = [];
   const logprobs: TokenLogprobEntry[] = [];
@@ -276,96 +279,77 @@ async function generateChoice(
   // own argmax (the same token: ties go to the lower id in both) and, for log-probabilities, just the
   // chosen token's probability: copying the whole vocabulary out of llama.cpp per token costs far more.
   const greedy = temperature === 0;
-  const needsDistribution = !greedy || (options.logprobs && options.topLogprobs > 0);
-  const generateNext = needsDistribution
-    ? { token: greedy, probabilities: true }
-    : { token: true, confidence: options.logprobs };
-  let input: Parameters<LlamaContextSequence["controlledEvaluate"]>[0] = promptTokens.map((token, index) =>
-    index === promptTokens.length - 1 ? [token, { generateNext }] : token,
-  );
-
-  // Greedy without log-probabilities: node-llama-cpp's own generation loop takes the same argmax with one
-  // sampler for the whole request instead of one per token (a few percent faster; same tokens, tested).
-  const plainGreedy =
-    greedy && !options.logprobs ? sequence.evaluate([...promptTokens], { temperature: 0, yieldEogToken: true }) : null;
+  const want = {
+    probabilities: !greedy || (options.logprobs && options.topLogprobs > 0),
+    confidence: greedy && options.logprobs && options.topLogprobs === 0,
+  };
+  let input: readonly Token[] = promptTokens;
 
   let completionTokens = 0;
-  try {
-    while (completionTokens < maxTokens) {
-      let token: Token;
-      let logprob = 0;
-      let alternatives: Array<{ token: number; logprob: number }> = [];
-      const next = plainGreedy === null ? (await sequence.controlledEvaluate(input)).at(-1)?.next : undefined;
-      if (plainGreedy !== null) {
-        const step = await plainGreedy.next();
-        if (step.done === true) throw new Error("The engine stopped generating before the end of the text.");
-        token = step.value;
-      } else if (needsDistribution) {
-        if (next?.probabilities === undefined)
-          throw new Error("The engine returned no probabilities for the last token.");
-        const sampled = sampleToken(next.probabilities, { temperature, topP, random });
-        token = (greedy ? next.token : sampled.token) as Token;
-        if (token === null || token === undefined) throw new Error("The engine returned no token.");
-        if (options.logprobs) {
-          logprob = greedy ? sampled.logprobOf(token) : sampled.logprob;
-          alternatives = sampled.top(options.topLogprobs);
-        }
-      } else {
-        if (next?.token === undefined || next.token === null) throw new Error("The engine returned no token.");
-        token = next.token;
-        if (options.logprobs) {
-          if (next.confidence === undefined)
-            throw new Error("The engine returned no probability for the chosen token.");
-          logprob = clampLogprob(Math.log(next.confidence));
-        }
-      }
-      completionTokens++;
-      if (endsText(token)) {
-        finishReason = "stop";
-        break;
-      }
+  while (completionTokens < maxTokens) {
+    let token: Token;
+    let logprob = 0;
+    let alternatives: Array<{ token: number; logprob: number }> = [];
+    const next = await decoder.evaluate(input, want);
+    if (want.probabilities) {
+      if (next.probabilities === undefined) throw new Error("The engine returned no probabilities for the last token.");
+      const sampled = sampleToken(next.probabilities, { temperature, topP, random });
+      token = (greedy ? next.token : sampled.token) as Token;
       if (options.logprobs) {
-        const context = [...promptTail, ...generatedTokens].slice(-DETOKENIZE_CONTEXT_TOKENS);
-        const describe = (candidate: number, logprob: number) => {
-          const tokenText = model.detokenize([candidate as Token], false, context);
-          return { token: tokenText, logprob, bytes: [...Buffer.from(tokenText, "utf8")] };
-        };
-        const entry = {
-          ...describe(token, logprob),
-          top_logprobs: alternatives.map((candidate) => describe(candidate.token, candidate.logprob)),
-        };
-        logprobs.push(entry);
+        logprob = greedy ? sampled.logprobOf(token) : sampled.logprob;
+        alternatives = sampled.top(options.topLogprobs);
       }
-      generatedTokens.push(token);
-      // The whole text is only needed per token to find stop sequences and stream; else once at the end.
-      if (stop.length === 0 && onDelta === undefined) {
-        input = [[token, { generateNext }]];
-        continue;
+    } else {
+      token = next.token;
+      if (options.logprobs) {
+        if (next.confidence === undefined) throw new Error("The engine returned no probability for the chosen token.");
+        logprob = clampLogprob(Math.log(next.confidence));
       }
-      text = model.detokenize(generatedTokens, false, promptTail);
-      if (options.logprobs) logprobEnds.push(text.length);
-
-      const stopAt = earliestStop(text, stop);
-      if (stopAt !== -1) {
-        text = text.slice(0, stopAt);
-        cutLogprobs(logprobs, logprobEnds, stopAt);
-        finishReason = "stop";
-        break;
-      }
-      if (onDelta !== undefined) {
-        const finalText = text.slice(0, text.length - heldBackLength(text, stop));
-        if (finalText.length > emittedText.length && finalText.startsWith(emittedText)) {
-          let ready = emittedLogprobs;
-          while (ready < logprobs.length && (logprobEnds[ready] ?? Infinity) <= finalText.length) ready++;
-          onDelta(finalText.slice(emittedText.length), logprobs.slice(emittedLogprobs, ready));
-          emittedText = finalText;
-          emittedLogprobs = ready;
-        }
-      }
-      input = [[token, { generateNext }]];
     }
-  } finally {
-    await plainGreedy?.return();
+    completionTokens++;
+    if (endsText(token)) {
+      finishReason = "stop";
+      break;
+    }
+    if (options.logprobs) {
+      const context = [...promptTail, ...generatedTokens].slice(-DETOKENIZE_CONTEXT_TOKENS);
+      const describe = (candidate: number, logprob: number) => {
+        const tokenText = model.detokenize([candidate as Token], false, context);
+        return { token: tokenText, logprob, bytes: [...Buffer.from(tokenText, "utf8")] };
+      };
+      const entry = {
+        ...describe(token, logprob),
+        top_logprobs: alternatives.map((candidate) => describe(candidate.token, candidate.logprob)),
+      };
+      logprobs.push(entry);
+    }
+    generatedTokens.push(token);
+    // The whole text is only needed per token to find stop sequences and stream; else once at the end.
+    if (stop.length === 0 && onDelta === undefined) {
+      input = [token];
+      continue;
+    }
+    text = model.detokenize(generatedTokens, false, promptTail);
+    if (options.logprobs) logprobEnds.push(text.length);
+
+    const stopAt = earliestStop(text, stop);
+    if (stopAt !== -1) {
+      text = text.slice(0, stopAt);
+      cutLogprobs(logprobs, logprobEnds, stopAt);
+      finishReason = "stop";
+      break;
+    }
+    if (onDelta !== undefined) {
+      const finalText = text.slice(0, text.length - heldBackLength(text, stop));
+      if (finalText.length > emittedText.length && finalText.startsWith(emittedText)) {
+        let ready = emittedLogprobs;
+        while (ready < logprobs.length && (logprobEnds[ready] ?? Infinity) <= finalText.length) ready++;
+        onDelta(finalText.slice(emittedText.length), logprobs.slice(emittedLogprobs, ready));
+        emittedText = finalText;
+        emittedLogprobs = ready;
+      }
+    }
+    input = [token];
   }
   if (stop.length === 0 && onDelta === undefined) text = model.detokenize(generatedTokens, false, promptTail);
   if (onDelta !== undefined && (text.length > emittedText.length || logprobs.length > emittedLogprobs)) {

@@ -5,7 +5,7 @@
  * determines the draw, temperature 0 is an exact argmax, top_p is the smallest set of most likely
  * tokens whose probability reaches `top_p`, and the reported log-probabilities are the model's true
  * ones (log-softmax of the raw logits, before temperature and top_p). Ties are broken by the lower
- * token id, so the order of the engine's logits map never matters.
+ * token id, so the order of the engine's probabilities never matters.
  *
  * Bump `SAMPLER_VERSION` whenever a change here can change an output: it is part of the
  * system fingerprint.
@@ -60,28 +60,29 @@ export const LOGPROB_FLOOR = -9999;
 
 /**
  * Picks the next token.
- * @param probabilities - the full vocabulary's probabilities (token → probability), in any order; a
- *   probability of 0 counts as log-probability `LOGPROB_FLOOR`.
+ * @param probabilities - the full vocabulary's probabilities as pairs `[token, probability, token,
+ *   probability, ...]` (node-llama-cpp's native format), in any order; a probability of 0 counts as
+ *   log-probability `LOGPROB_FLOOR`.
  * @param options.temperature - 0 picks the most likely token; otherwise log-probabilities are divided by it.
  * @param options.topP - nucleus size in (0, 1].
  * @param options.random - the seeded generator of this choice (one draw per sampled token, none at temperature 0).
  * @returns the token, its log-probability and access to the most likely alternatives.
  */
 export function sampleToken(
-  probabilities: ReadonlyMap<number, number>,
+  probabilities: ArrayLike<number>,
   { temperature, topP, random }: { temperature: number; topP: number; random: RandomSource },
 ): SampledToken {
   // Typed arrays, no intermediate maps: this runs once per generated token.
-  const count = probabilities.size;
+  if (probabilities.length % 2 !== 0) throw new Error("Expected [token, probability] pairs, got an odd length.");
+  const count = probabilities.length / 2;
   const tokens = new Int32Array(count);
   const logits = new Float64Array(count);
-  let index = 0;
-  for (const [token, probability] of probabilities) {
-    const logprob = Math.log(probability);
-    tokens[index] = token;
-    logits[index++] = Number.isFinite(logprob) ? logprob : LOGPROB_FLOOR;
+  for (let index = 0; index < count; index++) {
+    const logprob = Math.log(probabilities[2 * index + 1]!);
+    tokens[index] = probabilities[2 * index]!;
+    logits[index] = Number.isFinite(logprob) ? logprob : LOGPROB_FLOOR;
   }
-  // Rank by descending log-probability, ties by token id. The engine hands the map over already sorted,
+  // Rank by descending log-probability, ties by token id. The engine hands the pairs over already sorted,
   // so this is one pass; sorting makes the order independent of how the engine orders ties.
   const ranksBefore = (left: number, right: number) => logits[right]! - logits[left]! || tokens[left]! - tokens[right]!;
   const order = new Int32Array(count);
