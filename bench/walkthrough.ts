@@ -9,12 +9,14 @@
  * `--jobs N` executes N notebooks at once (default: what `npm run walkthrough` uses). `--parts` first
  * runs a probe notebook that separates the set-up cell's parts: the kernel start, tslab compiling a
  * trivial cell, the import of the compiled library (`./dist/index`), starting the local model server, one request.
- * The machine's load average is printed before and after: figures taken on a busy machine are not
- * comparable with a quiet one's.
+ * Then, on Linux, where the CPU went: CPU-seconds of the tslab kernels, the model servers, Jupyter's executor and
+ * the rest (bench/cpu-accounting.ts). The machine's load average is printed before and after: figures taken on a
+ * busy machine are not comparable with a quiet one's.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { startCpuAccounting, type CpuBreakdown } from "./cpu-accounting";
 import { ensureBuild } from "../scripts/ensure-build.mjs";
 import { ensureJupyter } from "../scripts/ensure-jupyter.mjs";
 import {
@@ -148,6 +150,23 @@ function report(results: NotebookResult[], wallSeconds: number, jobs: number): v
     console.log(`Shown in time, then no new output for more than ${SILENT_SECONDS} s: ${silent.join("; ")}`);
 }
 
+function reportCpu(breakdown: CpuBreakdown | null, wallSeconds: number): void {
+  if (breakdown === null) {
+    console.log("Where the CPU went: measured on Linux only (from /proc).");
+    return;
+  }
+  const cores = cpus().length;
+  const parts = breakdown.byKind.map(
+    ({ kind, seconds: used, processes }) =>
+      `${kind} ${used.toFixed(1)} (${processes} process${processes === 1 ? "" : "es"})`,
+  );
+  console.log(
+    `Where the CPU went, in CPU-seconds: ${parts.join(" · ")} · total ${breakdown.totalSeconds.toFixed(1)}, ` +
+      `${(breakdown.totalSeconds / wallSeconds).toFixed(1)} of ${cores} cores busy on average. ` +
+      `At this CPU, ${TARGET_SECONDS} s needs at most ${(TARGET_SECONDS * cores).toFixed(0)} CPU-seconds with every core busy.`,
+  );
+}
+
 async function main(): Promise<number> {
   const { jobs, parts } = parseArgs(process.argv.slice(2));
   ensureJupyter({ need: "executor" });
@@ -157,10 +176,12 @@ async function main(): Promise<number> {
     console.log(`seedlab walkthrough benchmark · ${load()} at the start`);
     console.log("");
     if (parts) await probeParts(outputDir);
+    const stopAccounting = startCpuAccounting();
     const started = performance.now();
     const results = await runNotebooks({ notebooks: listNotebooks(), outputDir, jobs });
     const wallSeconds = (performance.now() - started) / 1000;
     report(results, wallSeconds, jobs);
+    reportCpu(stopAccounting === null ? null : stopAccounting(), wallSeconds);
     console.log(`(${load()} at the end)`);
     return results.every((result) => result.ok) ? 0 : 1;
   } finally {
