@@ -33,7 +33,8 @@ os.environ["JUPYTER_PATH"] = os.path.join(ROOT, "jupyter")
 import nbformat  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError  # noqa: E402
-from nbconvert import HTMLExporter  # noqa: E402
+# nbconvert (for the HTML exports) is imported when the first notebook is done: its 0.3 s import would
+# otherwise delay every kernel's start.
 
 OUTPUT_KINDS = {
     "display_data": "display",
@@ -148,6 +149,8 @@ async def execute(path, output_dir, timeout):
     executed_path = os.path.join(output_dir, name + ".ipynb")
     nbformat.write(notebook, executed_path)
     html_path = os.path.join(output_dir, name + ".html")
+    from nbconvert import HTMLExporter
+
     body, _ = HTMLExporter().from_notebook_node(notebook)
     with open(html_path, "w", encoding="utf-8") as handle:
         handle.write(body)
