@@ -17,6 +17,7 @@
 import type { Token } from "node-llama-cpp";
 import OpenAI from "openai";
 import { detectEndOfText } from "../src/local/end-of-text";
+import { workerContextOptions } from "../src/local/engine";
 import { findModelPath } from "../src/local/model-path";
 import { startLocalServer } from "../src/local/start";
 
@@ -61,16 +62,10 @@ async function openRawEngine(): Promise<{ generate: Generate; close: () => Promi
   const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
   const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath: findModelPath() });
-  // The server's attention settings (float32: no flash attention, float32 KV cache), so both run the same llama.cpp code.
-  const context = await model.createContext({
-    contextSize: 2048,
-    batchSize: 512,
-    threads: 1,
-    sequences: 1,
-    flashAttention: false,
-    experimentalKvCacheKeyType: "F32",
-    experimentalKvCacheValueType: "F32",
-  });
+  // The server's context settings (float32 attention: no flash attention, float32 KV cache), so both run the same llama.cpp code.
+  const context = await model.createContext(
+    workerContextOptions({ contextSize: 2048, batchSize: 512, threads: 1, attention: "float32" }),
+  );
   const sequence = context.getSequence();
   const bos = model.tokens.bos;
   // Like the server: a llama2.c model ends its story at BOS.

@@ -9,7 +9,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { Llama, LlamaContext, LlamaModel, Token } from "node-llama-cpp";
 import { createDecoder } from "../src/local/decoder";
-import { loadEngine } from "../src/local/engine";
+import { loadEngine, workerContextOptions } from "../src/local/engine";
 import { findModelPath } from "../src/local/model-path";
 
 let llama: Llama;
@@ -29,15 +29,9 @@ after(async () => {
 
 /** A context as the engine creates them (float32 attention, one sequence). */
 async function newContext(): Promise<LlamaContext> {
-  const context = await model.createContext({
-    contextSize: 512,
-    batchSize: 512,
-    threads: 1,
-    sequences: 1,
-    flashAttention: false,
-    experimentalKvCacheKeyType: "F32",
-    experimentalKvCacheValueType: "F32",
-  });
+  const context = await model.createContext(
+    workerContextOptions({ contextSize: 512, batchSize: 512, threads: 1, attention: "float32" }),
+  );
   contexts.push(context);
   return context;
 }

@@ -113,11 +113,29 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-/** node-llama-cpp's context options for each `Attention`, and how the fingerprint records them. */
+/** node-llama-cpp's context options for each `Attention`. */
 const ATTENTION_SETTINGS = {
   float32: { flashAttention: false, experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32" },
   float16: { flashAttention: false, experimentalKvCacheKeyType: "F16", experimentalKvCacheValueType: "F16" },
 } as const;
+
+/**
+ * The options each engine worker's context is created with (one sequence, the attention's cache type, no
+ * flash attention). Exported so the benchmark's raw engine and the tests create the same contexts.
+ */
+export function workerContextOptions({
+  contextSize,
+  batchSize,
+  threads,
+  attention,
+}: {
+  contextSize: number;
+  batchSize: number;
+  threads: number;
+  attention: Attention;
+}) {
+  return { contextSize, batchSize, threads, sequences: 1, ...ATTENTION_SETTINGS[attention] };
+}
 
 /** Tokens of context given to the detokenizer so a token's leading space renders as it does in the text. */
 const DETOKENIZE_CONTEXT_TOKENS = 8;
@@ -167,13 +185,9 @@ export async function loadEngine({
   const contexts: LlamaContext[] = [];
   for (let index = 0; index < workers; index++)
     contexts.push(
-      await model.createContext({
-        contextSize: resolvedContextSize,
-        batchSize,
-        threads,
-        sequences: 1,
-        ...ATTENTION_SETTINGS[attention],
-      }),
+      await model.createContext(
+        workerContextOptions({ contextSize: resolvedContextSize, batchSize, threads, attention }),
+      ),
     );
   const context = contexts[0] as LlamaContext;
   const decoders = contexts.map((each) => createDecoder(model, each, each.getSequence()));
