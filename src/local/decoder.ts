@@ -5,7 +5,7 @@
  * every token through a batching dispatcher, locks, a thread allocator and a new native sampler per call.
  * With a model as small as the embedded one that layer costs more than the model: on one AVX2 core, 0.65 ms
  * of CPU per greedy token through it against 0.41 ms for the same native calls made here, and 1.04 against
- * 0.79 ms per token over a mix of sampled, greedy and log-probability requests. The native calls, their
+ * 0.82 ms per token over a mix of sampled, greedy and log-probability requests. The native calls, their
  * arguments and order are the ones node-llama-cpp makes for one sequence per context (prompts split into
  * `batchSize` pieces, logits for the last token only, its default sampler settings), so every text is the
  * same (test/local-decoder.test.ts compares both ways).

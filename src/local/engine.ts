@@ -1,9 +1,9 @@
 /**
  * The inference engine of the local server: node-llama-cpp on the CPU, one model and `workers`
- * contexts of one sequence each (decoded token by token by decoder.ts), tokens sampled in JavaScript from
- * the model's probabilities (see sampler.ts). Each context computes alone (its own threads, nothing batched with other requests), so
- * a generation's output does not depend on how many run beside it. Callers run at most `workers`
- * generations at once (the HTTP layer's queue does).
+ * contexts of one sequence each (decoded token by token, see decoder.ts), tokens sampled in JavaScript
+ * from the model's probabilities (see sampler.ts). Each context computes alone (its own threads, nothing
+ * batched with other requests), so a generation's output does not depend on how many run beside it.
+ * Callers run at most `workers` generations at once (the HTTP layer's queue does).
  *
  * node-llama-cpp is an ES module with top-level await: it is loaded with a dynamic `import()`, and
  * this file must never be imported by code that runs in a notebook kernel.

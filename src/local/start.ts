@@ -80,10 +80,10 @@ const KILL_GRACE_MS = 5000;
 /**
  * Starts the local server in a child Node process.
  * @param options - model, address and engine settings (see `LocalServerOptions`).
+ * @param launch.compiled - run the compiled `dist/local/serve.js` even when this file runs from `src/` (a script
+ *   that has just built dist/ with `ensureBuild`): no TypeScript loader in the server, which starts sooner.
  * @returns the server's URL, model id and fingerprint, and `close()`.
  * @throws Error (rejects) when no model is found, the port is in use, or the child fails to start; the message is the child's.
- * @param launch.compiled Run the compiled `dist/local/serve.js` even when this file runs from `src/` (a script that
- *   has just built dist/ with `ensureBuild`): no TypeScript loader in the server, which then starts about a second sooner.
  */
 export async function startLocalServer(
   options: LocalServerOptions = {},
