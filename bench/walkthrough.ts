@@ -64,6 +64,15 @@ function firstLine(cells: Cell[], index: number): string {
   return line.length > 60 ? `${line.slice(0, 57)}...` : line;
 }
 
+/**
+ * A cell's name as Jupyter shows it after Run All: `[n]`, its place among the code cells (1 for the first).
+ * The executor numbers cells from 0 counting markdown cells too.
+ */
+function codeCellName(cells: Cell[], index: number): string {
+  const place = cells.slice(0, index + 1).filter((cell) => cell.cell_type === "code").length;
+  return `[${place}]`;
+}
+
 /** Seconds until the cell showed anything, or null if it never did. */
 const firstOutput = (cell: CellTiming): number | null => cell.outputs[0]?.[0] ?? null;
 
@@ -116,7 +125,7 @@ function report(results: NotebookResult[], wallSeconds: number, jobs: number): v
     const cellSum = result.timing.cells.reduce((sum, cell) => sum + cell.seconds, 0);
     const setUp = result.timing.cells[0];
     console.log(
-      `${name}: ${seconds(result.seconds)}${result.ok ? "" : `  FAILED at cell ${result.failedCell}: ${result.message}`}`,
+      `${name}: ${seconds(result.seconds)}${result.ok ? "" : `  FAILED at cell ${result.failedCell === null ? "?" : codeCellName(cells, result.failedCell)}: ${result.message}`}`,
     );
     console.log(
       `  kernel start ${seconds(result.timing.kernelStartSeconds)} · cells ${seconds(cellSum)} · set-up cell ${seconds(setUp?.seconds)}`,
@@ -125,15 +134,16 @@ function report(results: NotebookResult[], wallSeconds: number, jobs: number): v
     for (const cell of slowest) {
       const shown = firstOutput(cell);
       console.log(
-        `  ${seconds(cell.seconds).padStart(7)}  cell ${String(cell.index).padStart(2)}  first output ${shown === null ? "none" : `at ${seconds(shown)}`}, ` +
+        `  ${seconds(cell.seconds).padStart(7)}  cell ${codeCellName(cells, cell.index).padEnd(4)}  first output ${shown === null ? "none" : `at ${seconds(shown)}`}, ` +
           `longest silence ${seconds(longestSilence(cell))}  ${firstLine(cells, cell.index)}`,
       );
     }
     for (const cell of result.timing.cells) {
       const shown = firstOutput(cell) ?? cell.seconds;
-      if (shown > SILENT_SECONDS) late.push(`${name} cell ${cell.index} (first output at ${seconds(shown)})`);
+      if (shown > SILENT_SECONDS)
+        late.push(`${name} cell ${codeCellName(cells, cell.index)} (first output at ${seconds(shown)})`);
       else if (longestSilence(cell) > SILENT_SECONDS)
-        silent.push(`${name} cell ${cell.index} (${seconds(longestSilence(cell))})`);
+        silent.push(`${name} cell ${codeCellName(cells, cell.index)} (${seconds(longestSilence(cell))})`);
     }
   }
   const verdict = wallSeconds <= TARGET_SECONDS ? "within" : `${(wallSeconds - TARGET_SECONDS).toFixed(1)} s over`;
