@@ -2,11 +2,16 @@
 // starting is waited for up to the timeout, a failed one or one whose owner is gone is not used, a different
 // configuration is refused before waiting, and each refusal says why.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { borrowSharedServer, localServerConfig, SHARED_SERVER_VARIABLE } from "../src/local/shared";
+import {
+  borrowSharedServer,
+  localServerConfig,
+  removeStaleAnnouncements,
+  SHARED_SERVER_VARIABLE,
+} from "../src/local/shared";
 import { renderSettingsHtml } from "../src/render/settings-html";
 
 const folder = mkdtempSync(join(tmpdir(), "seedlab-announcement-test-"));
@@ -73,4 +78,22 @@ test("the settings caption names the server and how long opening took", () => {
     /Backend: local · model m · http:\/\/127\.0\.0\.1:1\/v1 · server: shared, started by npm start · opened in 0\.3 s/,
   );
   assert.doesNotMatch(renderSettingsHtml({}, { kind: "openai", model: "m", baseURL: "u" }), /server:|opened in/);
+});
+
+test("a new owner removes the announcement folders of owners that are gone, and only those", () => {
+  const root = mkdtempSync(join(folder, "tmp-"));
+  const write = (name: string, content: string | null): string => {
+    const dir = join(root, name);
+    mkdirSync(dir);
+    if (content !== null) writeFileSync(join(dir, "server.json"), content);
+    return dir;
+  };
+  // A pid above Linux's pid_max (4194304) belongs to no process.
+  const gone = write("seedlab-shared-server-gone", JSON.stringify({ state: "ready", ownerPid: 99999999 }));
+  const live = write("seedlab-shared-server-live", JSON.stringify({ state: "starting", ownerPid: process.pid }));
+  const unreadable = write("seedlab-shared-server-partial", null);
+  const other = write("someone-elses-folder", JSON.stringify({ ownerPid: 99999999 }));
+  assert.deepEqual(removeStaleAnnouncements(root), [gone]);
+  assert.equal(existsSync(gone), false);
+  for (const kept of [live, unreadable, other]) assert.ok(existsSync(kept), `${kept} is kept`);
 });

@@ -10,7 +10,7 @@
  * own server as before, saying why. The owner stops the server when it exits; the server also exits by itself when
  * its owner dies (see serve.ts).
  */
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { DEFAULT_CPU_VARIANT } from "./cpu-variant";
@@ -99,6 +99,40 @@ type Announcement =
     }
   | { state: "failed"; owner: string; ownerPid: number; message: string };
 
+/** The temporary folders owners announce their servers in: `<tmpdir>/seedlab-shared-server-XXXXXX/server.json`. */
+const ANNOUNCEMENT_PREFIX = "seedlab-shared-server-";
+
+/**
+ * Removes the announcement folders of owners that are gone (an owner killed with SIGKILL cannot remove its own;
+ * its server exits by itself). Called by every new owner. Folders of live owners, and folders it cannot read
+ * (another user's), are left.
+ * @param folder Where to look. Default: the system's temporary folder.
+ * @returns The folders removed.
+ */
+export function removeStaleAnnouncements(folder: string = tmpdir()): string[] {
+  const removed: string[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(folder).filter((name) => name.startsWith(ANNOUNCEMENT_PREFIX));
+  } catch {
+    return removed;
+  }
+  for (const name of entries) {
+    const candidate = path.join(folder, name);
+    let ownerPid: unknown;
+    try {
+      ownerPid = (JSON.parse(readFileSync(path.join(candidate, "server.json"), "utf8")) as { ownerPid?: unknown })
+        .ownerPid;
+    } catch {
+      continue; // Being written, someone else's, or not ours: leave it.
+    }
+    if (typeof ownerPid !== "number" || isAlive(ownerPid)) continue;
+    rmSync(candidate, { recursive: true, force: true });
+    removed.push(candidate);
+  }
+  return removed;
+}
+
 /** A shared server an owner started. */
 export interface SharedServer {
   /** The announcement file: put it in the kernels' `SEEDLAB_SHARED_SERVER`. */
@@ -140,7 +174,8 @@ export function startSharedServer({
   } catch {
     return null; // Bad settings: each kernel's Set-up cell says what to fix.
   }
-  const folder = mkdtempSync(path.join(tmpdir(), "seedlab-shared-server-"));
+  removeStaleAnnouncements();
+  const folder = mkdtempSync(path.join(tmpdir(), ANNOUNCEMENT_PREFIX));
   const announcement = path.join(folder, "server.json");
   const announce = (content: Announcement): void => {
     // Written whole, then renamed: a kernel never reads half a file.
