@@ -113,9 +113,9 @@ export function runNotebooks({
         `No Python that imports ${EXECUTOR_MODULES.join(", ")} was found (tried SEEDLAB_PYTHON, python3, python, py -3, the Python of \`jupyter\`). Install Jupyter (\`node scripts/ensure-jupyter.mjs\` says how), or set SEEDLAB_PYTHON to a Python that has them.`,
       );
     }
-    // The kernels import dist/: build it once here (a no-op when fresh), and run the shared server from it too.
+    // The kernels and the shared server run dist/: build it once here (a no-op when fresh).
     ensureBuild({ root: PROJECT_ROOT });
-    const shared = env[SHARED_SERVER_VARIABLE] ? null : startSharedServer({ owner: ownerName(), env, compiled: true });
+    const shared = env[SHARED_SERVER_VARIABLE] ? null : startSharedServer({ owner: ownerName(), env });
     const kernelEnv = shared === null ? env : { ...env, [SHARED_SERVER_VARIABLE]: shared.announcement };
     const child = spawn(
       python.command,

@@ -177,7 +177,7 @@ function main(): void {
   // before it answers kernel_info. The token goes by environment (every Jupyter reads JUPYTER_TOKEN),
   // not on the command line where other users could read it.
   const jupyterPath = [join(PROJECT_ROOT, "jupyter"), process.env.JUPYTER_PATH].filter(Boolean).join(delimiter);
-  lendLocalServer("npm start", true); // One model server for every kernel, starting while Jupyter starts.
+  lendLocalServer("npm start"); // One model server for every kernel, starting while Jupyter starts.
   const server = spawn(jupyter.command, args, {
     cwd: PROJECT_ROOT,
     // PYDEVD_DISABLE_FILE_VALIDATION: silences the Python kernel's debugger warning Jupyter prints when the

@@ -149,20 +149,18 @@ export interface SharedServer {
  * Starts the local model server the settings name, to lend to kernels, without waiting for it (it starts while
  * Jupyter or the kernels start). Nothing happens for the `openai` and `compatible` backends or invalid settings
  * (the kernels report those). The server is stopped by `close()`, when this process exits, or by itself when this
- * process dies.
+ * process dies. It runs the compiled `dist/local/serve.js`: call `ensureBuild` first, as both owners do (without a
+ * build it runs `src/` through tsx).
  * @param options.owner Who starts it, as the kernels show it (`npm start`).
  * @param options.env The environment the kernels get (its SEEDLAB_* settings and `.env` are read). Default `process.env`.
- * @param options.compiled Run the server from dist/ (the caller has just built it; see `startLocalServer`).
  * @returns The shared server, or null when the settings' backend is not `local`.
  */
 export function startSharedServer({
   owner,
   env = process.env,
-  compiled = false,
 }: {
   owner: string;
   env?: NodeJS.ProcessEnv;
-  compiled?: boolean;
 }): SharedServer | null {
   let options: LocalServerOptions;
   let config: LocalServerConfig;
@@ -199,7 +197,8 @@ export function startSharedServer({
     rmSync(folder, { recursive: true, force: true });
   };
   process.on("exit", killNow);
-  const ready = startLocalServer(options, { compiled }).then(
+  // Both owners build dist/ first (the kernels import it): the server runs from it, without a TypeScript loader.
+  const ready = startLocalServer(options, { compiled: true }).then(
     (started) => {
       server = started;
       if (closed) {
@@ -236,10 +235,9 @@ export function startSharedServer({
  * process's `SEEDLAB_SHARED_SERVER`, so Jupyter and its kernels, started afterwards, inherit it. Prints one line
  * when it is ready or failed. It stops when this process exits.
  * @param owner Who starts it, as the kernels show it.
- * @param compiled Run the server from dist/ (the caller has just built it).
  */
-export function lendLocalServer(owner: string, compiled = false): void {
-  const shared = startSharedServer({ owner, compiled });
+export function lendLocalServer(owner: string): void {
+  const shared = startSharedServer({ owner });
   if (shared === null) return;
   process.env[SHARED_SERVER_VARIABLE] = shared.announcement;
   void shared.ready.then((server) => {
