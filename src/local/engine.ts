@@ -338,11 +338,9 @@ async function generateChoice(
       logprobs.push(entry);
     }
     generatedTokens.push(token);
+    input = [token];
     // The whole text is only needed per token to find stop sequences and stream; else once at the end.
-    if (stop.length === 0 && onDelta === undefined) {
-      input = [token];
-      continue;
-    }
+    if (stop.length === 0 && onDelta === undefined) continue;
     text = model.detokenize(generatedTokens, false, promptTail);
     if (options.logprobs) logprobEnds.push(text.length);
 
@@ -363,7 +361,6 @@ async function generateChoice(
         emittedLogprobs = ready;
       }
     }
-    input = [token];
   }
   if (stop.length === 0 && onDelta === undefined) text = model.detokenize(generatedTokens, false, promptTail);
   if (onDelta !== undefined && (text.length > emittedText.length || logprobs.length > emittedLogprobs)) {
