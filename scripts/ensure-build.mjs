@@ -13,6 +13,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { ensureKernelSnapshot } from "./kernel-snapshot.mjs";
 
 const DEFAULT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const RECORD = "build-inputs.json";
@@ -165,6 +166,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   try {
     const { built } = ensureBuild({ force: process.argv.includes("--force") });
     if (!built) console.error("seedlab: dist/ is up to date with src/.");
+    // The kernels' startup snapshot needs dist/ (see kernel-snapshot.mjs); its failure only makes kernels slower.
+    ensureKernelSnapshot();
   } catch (error) {
     console.error(`seedlab: ${error.message}`);
     process.exit(1);

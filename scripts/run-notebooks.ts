@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { EXECUTOR_MODULES, findPython } from "./find-jupyter.mjs";
 import { SHARED_SERVER_VARIABLE, startSharedServer } from "../src/local/shared";
 import { ensureBuild } from "./ensure-build.mjs";
+import { ensureKernelSnapshot } from "./kernel-snapshot.mjs";
 
 export const PROJECT_ROOT = resolve(__dirname, "..");
 const EXECUTOR = join(PROJECT_ROOT, "scripts", "execute-notebooks.py");
@@ -113,8 +114,10 @@ export function runNotebooks({
         `No Python that imports ${EXECUTOR_MODULES.join(", ")} was found (tried SEEDLAB_PYTHON, python3, python, py -3, the Python of \`jupyter\`). Install Jupyter (\`node scripts/ensure-jupyter.mjs\` says how), or set SEEDLAB_PYTHON to a Python that has them.`,
       );
     }
-    // The kernels and the shared server run dist/: build it once here (a no-op when fresh).
+    // The kernels and the shared server run dist/: build it once here (a no-op when fresh), then the kernels'
+    // startup snapshot (a no-op unless Node or the installed packages changed).
     ensureBuild({ root: PROJECT_ROOT });
+    ensureKernelSnapshot({ root: PROJECT_ROOT });
     const shared = env[SHARED_SERVER_VARIABLE] ? null : startSharedServer({ owner: ownerName(), env });
     const kernelEnv = shared === null ? env : { ...env, [SHARED_SERVER_VARIABLE]: shared.announcement };
     const child = spawn(

@@ -23,6 +23,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { parse } from "dotenv";
 import { ensureBuild } from "./ensure-build.mjs";
+import { ensureKernelSnapshot } from "./kernel-snapshot.mjs";
 import { ensureJupyter } from "./ensure-jupyter.mjs";
 import { PROJECT_ROOT } from "./run-notebooks";
 import { lendLocalServer } from "../src/local/shared";
@@ -142,6 +143,7 @@ function main(): void {
   const jupyter = ensureJupyter({ need: "server" }).jupyter;
   if (jupyter === null) throw new Error("No Jupyter was found."); // ensureJupyter threw already, with the fix.
   ensureBuild({ root: PROJECT_ROOT }); // The notebooks import dist/: build it now rather than in the first kernel.
+  ensureKernelSnapshot({ root: PROJECT_ROOT }); // Kernels start from it (a no-op unless Node or packages changed).
   const envFile = join(PROJECT_ROOT, ".env");
   const fromFile = existsSync(envFile) ? parse(readFileSync(envFile)).SEEDLAB_JUPYTER_PORT : undefined;
   const port = process.env.SEEDLAB_JUPYTER_PORT?.trim() || fromFile?.trim() || "8888";

@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureChromium } from "./ensure-chromium.mjs";
 import { ensureBuild } from "./ensure-build.mjs";
+import { ensureKernelSnapshot } from "./kernel-snapshot.mjs";
 import { ensureJupyter } from "./ensure-jupyter.mjs";
 
 function run(command, args) {
@@ -78,6 +79,7 @@ phases.forEach((phase, index) => {
   if (phase.what.startsWith("the notebooks")) {
     try {
       ensureBuild();
+      ensureKernelSnapshot();
     } catch (error) {
       console.error(`seedlab: ${error.message}`);
       process.exit(1);

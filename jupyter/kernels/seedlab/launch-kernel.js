@@ -25,14 +25,51 @@ process.chdir(projectRoot);
 // Like ipykernel, exit when the Jupyter that started this kernel is gone (even killed): tslab does not
 // watch its parent, and an orphaned kernel would keep its model server too.
 const parentPid = process.ppid;
+let onParentGone = () => process.exit(0);
 setInterval(() => {
-  if (process.ppid !== parentPid) process.exit(0);
+  if (process.ppid !== parentPid) onParentGone();
 }, 1000).unref();
-// Notebooks import the compiled library (dist/): rebuild it first if src/ changed since the last build, so a
-// kernel restart picks up edits to src/. Build notes and type errors go to stderr (Jupyter's log); a failed
-// build still starts the kernel (its import cell then says what is missing).
-const { pathToFileURL } = require("node:url");
-import(pathToFileURL(path.join(projectRoot, "scripts", "ensure-build.mjs")).href)
-  .then(({ ensureBuild }) => ensureBuild({ root: projectRoot }))
-  .catch((error) => console.error(`launch-kernel.js: could not build the seedlab library: ${error.message}`))
-  .then(() => require(tslab).startKernel({ configPath, enableFindLocal: false }));
+const startTslab = () => require(tslab).startKernel({ configPath, enableFindLocal: false });
+
+if (globalThis.seedlabKernelSnapshot !== undefined) {
+  // Started from the kernel snapshot (scripts/kernel-snapshot-entry.cjs) by the launcher below: TypeScript and the
+  // declarations are already loaded, dist/ was checked by the launcher.
+  startTslab();
+} else {
+  // Notebooks import the compiled library (dist/): rebuild it first if src/ changed since the last build, so a
+  // kernel restart picks up edits to src/. Build notes and type errors go to stderr (Jupyter's log); a failed
+  // build still starts the kernel (its import cell then says what is missing).
+  const { pathToFileURL } = require("node:url");
+  const script = (name) => pathToFileURL(path.join(projectRoot, "scripts", name)).href;
+  import(script("ensure-build.mjs"))
+    .then(({ ensureBuild }) => ensureBuild({ root: projectRoot }))
+    .catch((error) => console.error(`launch-kernel.js: could not build the seedlab library: ${error.message}`))
+    .then(() => import(script("kernel-snapshot.mjs")))
+    .then(({ readySnapshot }) => readySnapshot(projectRoot))
+    .catch(() => null)
+    .then((snapshot) => (snapshot === null ? startTslab() : startFromSnapshot(snapshot)));
+}
+
+/**
+ * Runs the kernel in a child Node started from the snapshot (`npm ci` made it; see scripts/kernel-snapshot.mjs)
+ * and stays as its parent: Jupyter knows this process. The child has its own process group, so Jupyter's
+ * signals to this group (interrupt, terminate) reach it once, forwarded from here; it exits when this process
+ * does (it watches its parent like this one does).
+ */
+function startFromSnapshot(blob) {
+  const { spawn } = require("node:child_process");
+  const child = spawn(process.execPath, ["--snapshot-blob", blob, __filename, configPath, projectRoot], {
+    stdio: "inherit",
+    detached: process.platform !== "win32",
+  });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+  onParentGone = () => {
+    child.kill("SIGTERM");
+    process.exit(0);
+  };
+  child.on("error", (error) => {
+    console.error(`launch-kernel.js: could not start the kernel from its snapshot (${error.message}); starting it here.`);
+    startTslab();
+  });
+  child.on("exit", (code, signal) => process.exit(code ?? 128 + (require("node:os").constants.signals[signal] ?? 0)));
+}
