@@ -27,10 +27,14 @@ export const CHECK_CELLS = [
   "setTimeout(() => {}, 1).unref();\nconst settingsType: ReturnType<typeof loadSettings> | null = null;",
 ];
 
-/** Where the snapshot and its record live. */
+/**
+ * Where the snapshot and its record live: in node_modules/.cache/seedlab/, named after the project folder (a
+ * node_modules shared by two checkouts holds one snapshot for each).
+ */
 export function snapshotPaths(root = DEFAULT_ROOT) {
   const folder = join(root, "node_modules", ".cache", "seedlab");
-  return { folder, blob: join(folder, "kernel.blob"), record: join(folder, "kernel-snapshot.json") };
+  const name = `kernel-${createHash("sha256").update(resolve(root)).digest("hex").slice(0, 8)}`;
+  return { folder, blob: join(folder, `${name}.blob`), record: join(folder, `${name}.json`) };
 }
 
 /** What the snapshot depends on: this Node, the project folder, the installed packages and the entry's code. */
