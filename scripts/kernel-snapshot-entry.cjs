@@ -90,7 +90,10 @@ function prepare(root) {
   const replaced = {};
   const typescript = {};
   for (const name of Object.keys(ts)) {
-    Object.defineProperty(typescript, name, { enumerable: true, get: () => (name in replaced ? replaced[name] : ts[name]) });
+    Object.defineProperty(typescript, name, {
+      enumerable: true,
+      get: () => (name in replaced ? replaced[name] : ts[name]),
+    });
   }
   const { createConverter } = loadCommonJs(converterFile, loaded, new Map([[typescriptFile, typescript]]));
 
@@ -105,7 +108,9 @@ function prepare(root) {
   const converter = createConverter();
   const result = converter.convert("", 'import * as tslab from "tslab";\nimport * as seedlab from "./dist/index";\n');
   if (result.diagnostics.length > 0) {
-    throw new Error(`kernel snapshot: the import cell does not compile: ${result.diagnostics.map((d) => d.messageText).join("; ")}`);
+    throw new Error(
+      `kernel snapshot: the import cell does not compile: ${result.diagnostics.map((d) => d.messageText).join("; ")}`,
+    );
   }
   const kept = new Map();
   for (const file of watch.getProgram().getProgram().getSourceFiles()) {
@@ -156,7 +161,9 @@ function install({ ts, typescript, typescriptFile, replaced, kept, root }) {
         };
         if (getSourceFileByPath) {
           compilerHost.getSourceFileByPath = function (fileName, filePath, ...more) {
-            return (!more[2] && keptFor(fileName, readFile)) || getSourceFileByPath.call(this, fileName, filePath, ...more);
+            return (
+              (!more[2] && keptFor(fileName, readFile)) || getSourceFileByPath.call(this, fileName, filePath, ...more)
+            );
           };
         }
       }

@@ -21,7 +21,7 @@ const ENTRY = join(dirname(fileURLToPath(import.meta.url)), "kernel-snapshot-ent
 /** Cells the check compiles with and without the snapshot: imports, Node's and the SDK's types, a type error. */
 export const CHECK_CELLS = [
   'import * as tslab from "tslab";\nimport { loadSettings, runBatch, type Batch } from "./dist/index";\nimport OpenAI from "openai";',
-  "const home: string | undefined = process.env.HOME;\nconst buffer = Buffer.from(\"seed\");\nconst batches: Batch[] = [];",
+  'const home: string | undefined = process.env.HOME;\nconst buffer = Buffer.from("seed");\nconst batches: Batch[] = [];',
   'const client = new OpenAI({ apiKey: "none", baseURL: "http://127.0.0.1:1/v1" });\nconst create = client.chat.completions.create;',
   'const wrong: number = "123";\nconst missing = runBatch({ client: client });',
   "setTimeout(() => {}, 1).unref();\nconst settingsType: ReturnType<typeof loadSettings> | null = null;",
@@ -73,10 +73,12 @@ export function readySnapshot(root = DEFAULT_ROOT) {
  */
 export function ensureKernelSnapshot({ root = DEFAULT_ROOT, log, force = false } = {}) {
   log = log ?? ((line) => process.stderr.write(`${line}\n`));
-  if (process.env.SEEDLAB_KERNEL_SNAPSHOT === "0") return { built: false, ok: false, reason: "SEEDLAB_KERNEL_SNAPSHOT=0" };
+  if (process.env.SEEDLAB_KERNEL_SNAPSHOT === "0")
+    return { built: false, ok: false, reason: "SEEDLAB_KERNEL_SNAPSHOT=0" };
   const key = snapshotKey(root);
   const previous = readRecord(root);
-  if (!force && previous?.key === key) return { built: false, ok: previous.ok === true, reason: previous.reason ?? null };
+  if (!force && previous?.key === key)
+    return { built: false, ok: previous.ok === true, reason: previous.reason ?? null };
   const { folder, blob, record } = snapshotPaths(root);
   mkdirSync(folder, { recursive: true });
   const temporary = `${blob}.tmp-${process.pid}`;
@@ -92,9 +94,11 @@ export function ensureKernelSnapshot({ root = DEFAULT_ROOT, log, force = false }
     return { built: ok, ok, reason };
   };
   const run = (args) => spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", timeout: 180_000 });
-  const tail = (result) => `${result.error?.message ?? ""}${result.stderr ?? ""}`.trim().split("\n").slice(-3).join(" | ");
+  const tail = (result) =>
+    `${result.error?.message ?? ""}${result.stderr ?? ""}`.trim().split("\n").slice(-3).join(" | ");
   const build = run(["--no-warnings", "--snapshot-blob", temporary, "--build-snapshot", ENTRY, root]);
-  if (build.status !== 0 || !existsSync(temporary)) return finish(false, `this Node could not build it: ${tail(build)}`);
+  if (build.status !== 0 || !existsSync(temporary))
+    return finish(false, `this Node could not build it: ${tail(build)}`);
 
   writeFileSync(cellsFile, JSON.stringify(CHECK_CELLS));
   const fromSnapshot = run(["--snapshot-blob", temporary, ENTRY, "--check", cellsFile]);

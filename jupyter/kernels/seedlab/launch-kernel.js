@@ -68,7 +68,9 @@ function startFromSnapshot(blob) {
     process.exit(0);
   };
   child.on("error", (error) => {
-    console.error(`launch-kernel.js: could not start the kernel from its snapshot (${error.message}); starting it here.`);
+    console.error(
+      `launch-kernel.js: could not start the kernel from its snapshot (${error.message}); starting it here.`,
+    );
     startTslab();
   });
   child.on("exit", (code, signal) => process.exit(code ?? 128 + (require("node:os").constants.signals[signal] ?? 0)));
