@@ -13,7 +13,6 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { ensureKernelSnapshot } from "./kernel-snapshot.mjs";
 
 const DEFAULT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const RECORD = "build-inputs.json";
@@ -167,7 +166,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     const { built } = ensureBuild({ force: process.argv.includes("--force") });
     if (!built) console.error("seedlab: dist/ is up to date with src/.");
     // The kernels' startup snapshot needs dist/ (see kernel-snapshot.mjs); its failure only makes kernels slower.
-    ensureKernelSnapshot();
+    import("./kernel-snapshot.mjs")
+      .then(({ ensureKernelSnapshot }) => ensureKernelSnapshot())
+      .catch((error) => console.error(`seedlab: no kernel snapshot (${error.message}).`));
   } catch (error) {
     console.error(`seedlab: ${error.message}`);
     process.exit(1);

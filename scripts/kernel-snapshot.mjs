@@ -73,6 +73,16 @@ export function readySnapshot(root = DEFAULT_ROOT) {
  */
 export function ensureKernelSnapshot({ root = DEFAULT_ROOT, log, force = false } = {}) {
   log = log ?? ((line) => process.stderr.write(`${line}\n`));
+  try {
+    return buildIfNeeded(root, log, force);
+  } catch (error) {
+    // Never fatal: without a snapshot kernels start as before.
+    log(`seedlab: no kernel snapshot (${error.message}); kernels start without it, a few seconds slower.`);
+    return { built: false, ok: false, reason: error.message };
+  }
+}
+
+function buildIfNeeded(root, log, force) {
   if (process.env.SEEDLAB_KERNEL_SNAPSHOT === "0")
     return { built: false, ok: false, reason: "SEEDLAB_KERNEL_SNAPSHOT=0" };
   const key = snapshotKey(root);

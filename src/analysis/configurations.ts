@@ -1,6 +1,7 @@
 /**
- * The same requests on two backend configurations: the open local backend, and a second local server that differs
- * in one setting (e.g. its batch size). Returns plain records: one batch per configuration, and per request one batch
+ * The same requests on two backend configurations: the open local backend, and a second configuration that differs
+ * in one setting (e.g. its batch size): served by the same server process when it is a setting of the contexts
+ * (attention, batch size), else by a second local server (e.g. another CPU variant). Returns plain records: one batch per configuration, and per request one batch
  * holding its runs on both, ready for `renderFingerprintChangeHtml`, `findBatchDivergences` and `buildReport`.
  */
 import type { Backend } from "../backend";
@@ -11,7 +12,7 @@ import { SeedlabError, invalidParameter } from "../core/errors";
 import { isSucceeded } from "../core/runs";
 import type { Batch, BatchProgress, ChatRun } from "../core/types";
 import { validateCount } from "../core/validate";
-import { startLocalServer, type LocalServerOptions } from "../local/start";
+import { addServerConfiguration, isInServerSetting, startLocalServer, type LocalServerOptions } from "../local/start";
 import type { Settings } from "../settings";
 import { showProgress, type LiveDisplay } from "../progress";
 
@@ -19,9 +20,13 @@ import { showProgress, type LiveDisplay } from "../progress";
 export interface TwoConfigurationsOptions {
   /** The open backend: the first configuration. Must be `local`. */
   backend: Backend;
-  /** The settings it was opened with: the second server uses the same model file, timeouts and retries. */
+  /** The settings it was opened with: a second server uses the same model file, timeouts and retries. */
   settings: Settings;
-  /** How the second local server differs, e.g. `{ batchSize: 1 }`. */
+  /**
+   * How the second configuration differs, e.g. `{ batchSize: 1 }`. `attention` and `batchSize` alone: the running
+   * server adds it beside its own (same process, same loaded model); anything else (e.g. `cpuVariant`): a second
+   * local server is started.
+   */
   second: LocalServerOptions;
   /** The requests, each sent `runs` times to each configuration. */
   requests: ChatRequest[];
@@ -31,7 +36,7 @@ export interface TwoConfigurationsOptions {
   runs?: number;
   /**
    * Where it is: step 0 sends the requests to the first configuration, step 1 waits for the second
-   * server (started at the beginning, so usually ready), step 2 sends the requests to it; with each
+   * (asked for at the beginning, so usually ready), step 2 sends the requests to it; with each
    * finished request's batch progress. `showProgress(display, [three labels]).onStep` fits.
    */
   onProgress?: (step: number, progress?: BatchProgress) => void;
@@ -55,8 +60,8 @@ export interface TwoConfigurations {
 }
 
 /**
- * Starts a second local server with other settings (while the first configuration answers), sends the same requests
- * to both configurations and closes it.
+ * Gets the second configuration (from the running server, or a second local server started while the first
+ * configuration answers), sends the same requests to both configurations, and closes a server it started.
  * @param options `backend` (local), `settings`, `second`, `requests`, `labels`, `runs` (default 1), `onProgress`.
  * @returns Both batches, one batch per request across both configurations, and which requests changed text.
  * @throws {SeedlabError} When the backend is not the local one (there is no second configuration to start).
@@ -87,9 +92,14 @@ export async function runOnTwoConfigurations({
       name === "attention" ? `${String(value)} attention` : `${settingNames[name] ?? name} ${String(value)}`,
     )
     .join(", ");
+  // Attention and batch size are settings of the contexts: the running server adds them beside its own, on the
+  // model it has loaded. Another CPU variant (another llama.cpp binary) or model needs a server of its own.
+  const inServer = isInServerSetting(second);
   const steps = [
     `${repeated.length} requests on ${labels[0]}`,
-    `Second local server (${secondSettings || "same settings"}), started while step 1 ran`,
+    inServer
+      ? `The same server adds ${secondSettings || "the same settings"} (its own contexts, the model it has loaded)`
+      : `Second local server (${secondSettings || "same settings"}), started while step 1 ran`,
     `${repeated.length} requests on ${labels[1]}`,
   ];
   const shown = display === undefined ? null : showProgress(display, steps);
@@ -98,12 +108,15 @@ export async function runOnTwoConfigurations({
     reportProgress(step, progress);
   };
   const concurrency = settings.concurrency;
-  // The second server starts while the first configuration answers: its start-up overlaps the requests.
-  const starting = startLocalServer({
-    modelPath: settings.modelPath ?? undefined,
-    cpuVariant: settings.cpuVariant,
-    ...second,
-  });
+  // A second server starts while the first configuration answers: its start-up overlaps the requests.
+  const startServer = () =>
+    startLocalServer({ modelPath: settings.modelPath ?? undefined, cpuVariant: settings.cpuVariant, ...second });
+  const starting: Promise<{ url: string; close(): Promise<void> }> = inServer
+    ? addServerConfiguration(backend.baseURL, second).then(
+        ({ url }) => ({ url, close: async () => {} }),
+        () => startServer(), // a server without configurations (another seedlab version): one of its own
+      )
+    : startServer();
   starting.catch(() => {}); // awaited below; until then a failed start must not count as unhandled
   let first: Batch;
   try {
@@ -157,7 +170,7 @@ export async function runOnTwoConfigurations({
 
 /** A second configuration of the local model, for {@link runOnTwoConfigurations}: see {@link float16Attention}. */
 export interface OtherConfiguration {
-  /** How the second server differs, for {@link runOnTwoConfigurations}. */
+  /** How the second configuration differs, for {@link runOnTwoConfigurations}. */
   second: LocalServerOptions;
   /** Names of the two configurations, e.g. `["float32 attention", "float16 attention"]`. */
   labels: [string, string];
@@ -168,7 +181,7 @@ export interface OtherConfiguration {
  * cached in float16 (llama.cpp's default cache type) instead of seedlab's float32, as a server with other engine
  * settings would run it. Measured on an AVX2 CPU: 12 of 20 texts of 200 tokens (temperature 0.7, seeds 100-119)
  * changed, 5 of 20 of 60 tokens.
- * @returns The second server's options and the two labels.
+ * @returns The second configuration's settings and the two labels.
  */
 export function float16Attention(): OtherConfiguration {
   return { second: { attention: "float16" }, labels: ["float32 attention", "float16 attention"] };

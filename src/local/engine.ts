@@ -110,7 +110,19 @@ export interface Engine {
   /** Renders and tokenizes messages (the model's chat template, else plain text; see prompt.ts). */
   tokenizeMessages(messages: ReadonlyArray<{ role: string; content: string }>): number[];
   generate(options: GenerationOptions): Promise<GeneratedChoice>;
+  /**
+   * The same loaded model with other context settings: another configuration (its own contexts, its own
+   * fingerprint) in this process, without loading anything again. Closed with this engine.
+   * @throws {SeedlabError} for a bad setting.
+   */
+  withSettings(settings: ConfigurationSettings): Promise<Engine>;
   close(): Promise<void>;
+}
+
+/** What {@link Engine.withSettings} can change: the settings of the contexts, not the model or the CPU variant. */
+export interface ConfigurationSettings {
+  batchSize?: number;
+  attention?: Attention;
 }
 
 /** node-llama-cpp's context options for each `Attention`. */
@@ -182,32 +194,20 @@ export async function loadEngine({
   checkEmbeddedModel(modelPath, modelSha256);
   const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
   const resolvedContextSize = contextSize ?? Math.min(model.trainContextSize, 2048);
-  const contexts: LlamaContext[] = [];
-  for (let index = 0; index < workers; index++)
-    contexts.push(
-      await model.createContext(
-        workerContextOptions({ contextSize: resolvedContextSize, batchSize, threads, attention }),
-      ),
-    );
-  const context = contexts[0] as LlamaContext;
-  const decoders = contexts.map((each) => createDecoder(model, each, each.getSequence()));
-  const idleDecoders = [...decoders];
-
   const chatTemplate = readChatTemplate(model);
   // llama2.c models end a story with BOS (see end-of-text.ts).
   const endOfText = detectEndOfText(model.fileInfo.metadata);
   const bosEndsText = endOfText === "eog+bos" && model.tokens.bos !== null;
+  const endsText = (token: Token) => model.isEogToken(token) || (bosEndsText && token === model.tokens.bos);
   const chatWrapper =
     chatTemplate === undefined ? undefined : new nodeLlamaCpp.JinjaTemplateChatWrapper({ template: chatTemplate });
-  const fingerprintInputs: FingerprintInputs = {
+  const modelInputs = {
     modelSha256,
     engineVersion: `node-llama-cpp@${readEngineVersion()}`,
     llamaCppRelease: `${llama.llamaCppRelease.repo}@${llama.llamaCppRelease.release}`,
     gpu: llama.gpu === false ? "none" : llama.gpu,
     binaries: variantChoice.binaries,
     cpuVariant: confirmCpuVariant(variantChoice),
-    batchSize: context.batchSize,
-    attention: attention === "float32" ? "no-flash-attention,kv-cache-f32" : "no-flash-attention,kv-cache-f16",
     samplerVersion: SAMPLER_VERSION,
     promptFormat: chatTemplate === undefined ? PROMPT_FORMAT_VERSION : `chat-template:${chatTemplate}`,
     endOfText,
@@ -232,40 +232,76 @@ export async function loadEngine({
     return bos === null ? textTokens : [bos, ...textTokens];
   };
 
-  return {
-    modelId: path.basename(modelPath).replace(/\.gguf$/i, ""),
-    modelPath,
-    fingerprint: computeFingerprint(fingerprintInputs),
-    fingerprintInputs,
-    contextSize: context.contextSize,
-    batchSize: context.batchSize,
-    threads,
-    cpuVariant: fingerprintInputs.cpuVariant,
-    cpuVariantSetting: variantChoice.setting,
-    workers,
-    tokenizeMessages,
-    generate: async (options) => {
-      const decoder = idleDecoders.pop();
-      if (decoder === undefined)
-        throw new Error(`All ${workers} engine workers are busy: run at most ${workers} generations at once.`);
-      try {
-        return await generateChoice(
-          model,
-          decoder,
-          options,
-          (token) => model.isEogToken(token) || (bosEndsText && token === model.tokens.bos),
-        );
-      } finally {
-        idleDecoders.push(decoder);
-      }
-    },
-    close: async () => {
-      for (const each of decoders) each.dispose();
-      for (const each of contexts) await each.dispose();
-      await model.dispose();
-      await llama.dispose();
-    },
+  // Every configuration of this model (the first, and those made by withSettings), closed with the first.
+  const configurations: Array<{ decoders: Decoder[]; contexts: LlamaContext[] }> = [];
+  const createConfiguration = async (
+    settings: { batchSize: number; attention: Attention },
+    owner: boolean,
+  ): Promise<Engine> => {
+    checkAttention(settings.attention);
+    if (!Number.isInteger(settings.batchSize) || settings.batchSize < 1) {
+      throw new SeedlabError(
+        expected("batchSize", "a whole number from 1 up", settings.batchSize, "Leave it unset for 512."),
+      );
+    }
+    const contexts: LlamaContext[] = [];
+    const decoders: Decoder[] = [];
+    const own = { contexts, decoders };
+    configurations.push(own);
+    for (let index = 0; index < workers; index++) {
+      const created = await model.createContext(
+        workerContextOptions({ contextSize: resolvedContextSize, ...settings, threads }),
+      );
+      contexts.push(created);
+      decoders.push(createDecoder(model, created, created.getSequence()));
+    }
+    const context = contexts[0] as LlamaContext;
+    const idleDecoders = [...decoders];
+    const fingerprintInputs: FingerprintInputs = {
+      ...modelInputs,
+      batchSize: context.batchSize,
+      attention:
+        settings.attention === "float32" ? "no-flash-attention,kv-cache-f32" : "no-flash-attention,kv-cache-f16",
+    };
+    return {
+      modelId: path.basename(modelPath).replace(/\.gguf$/i, ""),
+      modelPath,
+      fingerprint: computeFingerprint(fingerprintInputs),
+      fingerprintInputs,
+      contextSize: context.contextSize,
+      batchSize: context.batchSize,
+      threads,
+      cpuVariant: fingerprintInputs.cpuVariant,
+      cpuVariantSetting: variantChoice.setting,
+      workers,
+      tokenizeMessages,
+      generate: async (options) => {
+        const decoder = idleDecoders.pop();
+        if (decoder === undefined)
+          throw new Error(`All ${workers} engine workers are busy: run at most ${workers} generations at once.`);
+        try {
+          return await generateChoice(model, decoder, options, endsText);
+        } finally {
+          idleDecoders.push(decoder);
+        }
+      },
+      withSettings: (other) => createConfiguration({ batchSize, attention, ...other }, false),
+      // The first configuration's close() ends them all and the model; another's, only its own contexts.
+      close: async () => {
+        const index = configurations.indexOf(own);
+        const closing = owner ? configurations.splice(0) : index === -1 ? [] : configurations.splice(index, 1);
+        for (const configuration of closing) {
+          for (const each of configuration.decoders) each.dispose();
+          for (const each of configuration.contexts) await each.dispose();
+        }
+        if (owner) {
+          await model.dispose();
+          await llama.dispose();
+        }
+      },
+    };
   };
+  return createConfiguration({ batchSize, attention }, true);
 }
 
 async function generateChoice(

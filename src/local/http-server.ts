@@ -3,7 +3,10 @@
  *
  * Routes: `POST /v1/chat/completions` (JSON, or server-sent events with `stream: true`),
  * `GET /v1/models`, `GET /v1/models/:id`, `GET /health` (status, queue depth and limit, completion requests
- * received, pid, memory), `GET /seedlab/config` (the options it was started with, and what they resolved to). Every completion response carries the seed
+ * received, pid, memory), `GET /seedlab/config` (the options it was started with, and what they resolved to),
+ * `POST /seedlab/configurations` (body `{ "attention": "float16", "batchSize": 1 }`: serves the same loaded model
+ * with other context settings, another fingerprint, under the returned `path`, e.g. `/configurations/float16-512/v1`;
+ * made once per settings, kept until the server stops). Every completion response carries the seed
  * it used in the `x-seedlab-seed` header. Generations run through a queue, at most one per engine
  * worker at once (each worker has its own context), so concurrent requests get exactly the output they
  * get alone; a full queue answers 429 with Retry-After.
@@ -15,6 +18,8 @@ import { SEED_HEADER } from "../core/constants";
 import { createWorkQueue, QueueFullError } from "./queue";
 import { ApiError, ChatCompletionRequest, validateChatRequest } from "./request";
 import type { LocalServerConfig } from "./shared";
+import type { Attention } from "./start";
+import { expected } from "../core/errors";
 
 /** Options of the HTTP layer. */
 export interface HttpServerOptions {
@@ -36,10 +41,16 @@ export function createLocalHttpServer(
   engine: Engine,
   { maxQueue = 64, maxBodyBytes = 1024 * 1024, config }: HttpServerOptions = {},
 ): http.Server {
-  const queue = createWorkQueue({ maxQueue, workers: engine.workers });
   const created = Math.floor(Date.now() / 1000);
-  const modelRecord = { id: engine.modelId, object: "model", created, owned_by: "seedlab-local" };
-  let completionRequests = 0;
+  const serving = (each: Engine): Served => ({
+    engine: each,
+    queue: createWorkQueue({ maxQueue, workers: each.workers }),
+    modelRecord: { id: each.modelId, object: "model", created, owned_by: "seedlab-local" },
+    completionRequests: 0,
+  });
+  const first = serving(engine);
+  // Other configurations of the model (POST /seedlab/configurations), by their path segment.
+  const others = new Map<string, Promise<Served>>();
 
   return http.createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -54,7 +65,41 @@ export function createLocalHttpServer(
 
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const url = new URL(request.url ?? "/", "http://localhost");
-    const route = url.pathname.replace(/\/+$/, "");
+    let route = url.pathname.replace(/\/+$/, "");
+    let served = first;
+    const underConfiguration = /^\/configurations\/([^/]+)(\/.*)?$/.exec(route);
+    if (underConfiguration !== null) {
+      const found = others.get(underConfiguration[1] ?? "");
+      if (found === undefined) {
+        throw new ApiError(
+          404,
+          `No configuration \`${underConfiguration[1] ?? ""}\` on this server. Create it with POST /seedlab/configurations.`,
+          null,
+          "not_found",
+        );
+      }
+      served = await found;
+      route = underConfiguration[2] ?? "";
+    } else if (route === "/seedlab/configurations") {
+      if (request.method !== "POST")
+        throw new ApiError(405, "Use POST for /seedlab/configurations.", null, "method_not_allowed");
+      const settings = readConfigurationSettings(parseJson(await readBody(request, maxBodyBytes)), first.engine);
+      const name = `${settings.attention}-${settings.batchSize}`;
+      let made = others.get(name);
+      if (made === undefined) {
+        made = first.engine.withSettings(settings).then(serving);
+        others.set(name, made);
+        made.catch(() => others.delete(name));
+      }
+      const other = (await made).engine;
+      return sendJson(response, 200, {
+        path: `/configurations/${name}/v1`,
+        system_fingerprint: other.fingerprint,
+        attention: settings.attention,
+        batch_size: other.batchSize,
+      });
+    }
+    const { engine, queue, modelRecord } = served;
     if (route === "/health") {
       // pid and memory let a load test (or an operator) watch the server process: rss now, peak since start.
       return requireMethod(request, "GET", () =>
@@ -70,7 +115,7 @@ export function createLocalHttpServer(
           max_queue: maxQueue,
           running: queue.running,
           workers: engine.workers,
-          completion_requests: completionRequests,
+          completion_requests: served.completionRequests,
           pid: process.pid,
           rss_bytes: process.memoryUsage.rss(),
           max_rss_bytes: process.resourceUsage().maxRSS * 1024,
@@ -113,7 +158,7 @@ export function createLocalHttpServer(
     if (route === "/v1/chat/completions") {
       if (request.method !== "POST")
         throw new ApiError(405, "Use POST for /v1/chat/completions.", null, "method_not_allowed");
-      completionRequests++;
+      served.completionRequests++;
       const body = parseJson(await readBody(request, maxBodyBytes));
       // The plain-text prompt shows neither roles nor names; a chat template gets roles only.
       const acceptNames = !engine.fingerprintInputs.promptFormat.startsWith("chat-template:");
@@ -121,7 +166,7 @@ export function createLocalHttpServer(
       const promptTokens = engine.tokenizeMessages(chatRequest.messages);
       const maxTokens = fitToContext(chatRequest, promptTokens.length, engine.contextSize);
       try {
-        await queue.run(() => complete(response, chatRequest, promptTokens, maxTokens));
+        await queue.run(() => complete(engine, response, chatRequest, promptTokens, maxTokens));
       } catch (error) {
         if (!(error instanceof QueueFullError)) throw error;
         response.setHeader("retry-after", "1");
@@ -131,13 +176,14 @@ export function createLocalHttpServer(
     }
     throw new ApiError(
       404,
-      `Unknown route ${request.method ?? ""} ${url.pathname}. Routes: POST /v1/chat/completions, GET /v1/models, GET /health, GET /seedlab/config.`,
+      `Unknown route ${request.method ?? ""} ${url.pathname}. Routes: POST /v1/chat/completions, GET /v1/models, GET /health, GET /seedlab/config, POST /seedlab/configurations.`,
       null,
       "not_found",
     );
   }
 
   async function complete(
+    engine: Engine,
     response: http.ServerResponse,
     chatRequest: ChatCompletionRequest,
     promptTokens: number[],
@@ -220,6 +266,61 @@ export function createLocalHttpServer(
     if (chatRequest.includeUsage) send([], { usage: usageOf(choices) });
     response.end("data: [DONE]\n\n");
   }
+}
+
+/** An engine the server answers with: the first one, or another configuration of its model. */
+interface Served {
+  engine: Engine;
+  queue: ReturnType<typeof createWorkQueue>;
+  modelRecord: { id: string; object: string; created: number; owned_by: string };
+  completionRequests: number;
+}
+
+/** The body of POST /seedlab/configurations: `attention` and `batchSize`, each defaulting to the first engine's. */
+function readConfigurationSettings(body: unknown, engine: Engine): { attention: Attention; batchSize: number } {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new ApiError(400, 'Send a JSON object, e.g. { "attention": "float16" }.', null, "invalid_request_error");
+  }
+  const { attention, batchSize, ...unknown } = body as Record<string, unknown>;
+  const extra = Object.keys(unknown);
+  if (extra.length > 0) {
+    throw new ApiError(
+      400,
+      `Unknown setting(s) ${extra.map((name) => `\`${name}\``).join(", ")}: a configuration can set \`attention\` and \`batchSize\` (another CPU variant or model needs another server).`,
+      extra[0] ?? null,
+      "invalid_request_error",
+    );
+  }
+  const firstAttention: Attention = engine.fingerprintInputs.attention.endsWith("f16") ? "float16" : "float32";
+  const chosenAttention = attention ?? firstAttention;
+  if (chosenAttention !== "float32" && chosenAttention !== "float16") {
+    throw new ApiError(
+      400,
+      expected("attention", "float32 or float16", attention, "Leave it unset for the server's."),
+      "attention",
+      "invalid_request_error",
+    );
+  }
+  const chosenBatchSize = batchSize ?? engine.batchSize;
+  if (
+    typeof chosenBatchSize !== "number" ||
+    !Number.isInteger(chosenBatchSize) ||
+    chosenBatchSize < 1 ||
+    chosenBatchSize > engine.contextSize
+  ) {
+    throw new ApiError(
+      400,
+      expected(
+        "batchSize",
+        `a whole number from 1 to ${engine.contextSize}`,
+        batchSize,
+        "Leave it unset for the server's.",
+      ),
+      "batchSize",
+      "invalid_request_error",
+    );
+  }
+  return { attention: chosenAttention, batchSize: chosenBatchSize };
 }
 
 /** The completion budget: the request's max tokens, else what is left of the context. */

@@ -82,16 +82,29 @@ export function sampleToken(
     tokens[index] = probabilities[2 * index]!;
     logits[index] = Number.isFinite(logprob) ? logprob : LOGPROB_FLOOR;
   }
-  // Rank by descending log-probability, ties by token id. The engine hands the pairs over already sorted,
-  // so this is one pass; sorting makes the order independent of how the engine orders ties.
+  // Rank by descending log-probability, ties by token id. The engine hands the pairs over sorted by probability
+  // with ties in any order (many tiny probabilities round to the same float): one pass puts each run of ties in
+  // token order; a full sort only if the pairs come unsorted. Either way the order is independent of the engine's.
   const ranksBefore = (left: number, right: number) => logits[right]! - logits[left]! || tokens[left]! - tokens[right]!;
   const order = new Int32Array(count);
-  let alreadyRanked = true;
+  let sortedByProbability = true;
   for (let position = 0; position < count; position++) {
     order[position] = position;
-    if (alreadyRanked && position > 0) alreadyRanked = ranksBefore(position - 1, position) < 0;
+    if (position > 0 && logits[position]! > logits[position - 1]!) sortedByProbability = false;
   }
-  if (!alreadyRanked) order.sort(ranksBefore);
+  if (!sortedByProbability) order.sort(ranksBefore);
+  else {
+    // Insertion sort within each run of equal log-probabilities (by token id).
+    for (let position = 1; position < count; position++) {
+      const entry = order[position]!;
+      let before = position - 1;
+      while (before >= 0 && ranksBefore(order[before]!, entry) > 0) {
+        order[before + 1] = order[before]!;
+        before--;
+      }
+      order[before + 1] = entry;
+    }
+  }
   const best = order[0];
   if (best === undefined) throw new Error("The model returned no probabilities.");
   const maxLogit = logits[best]!;

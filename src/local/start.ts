@@ -196,3 +196,46 @@ function detach(child: ChildProcess): void {
     (stream as unknown as { unref?: () => void } | null)?.unref?.();
   }
 }
+
+/** Settings a running local server can serve as another configuration of its loaded model (see http-server.ts). */
+export type InServerSettings = Pick<LocalServerOptions, "attention" | "batchSize">;
+
+/**
+ * Whether these server options differ from a running server's only in settings it can add in its own process.
+ * @param options - how a second server would differ.
+ * @returns true when every option is `attention` or `batchSize`.
+ */
+export function isInServerSetting(options: LocalServerOptions): options is InServerSettings {
+  return Object.keys(options).every((name) => name === "attention" || name === "batchSize");
+}
+
+/**
+ * Asks a running seedlab local server to serve its loaded model with other context settings: another
+ * configuration (own contexts, own fingerprint) in the same process, made in milliseconds, kept until the server stops.
+ * @param baseURL - the server's base URL, ending in `/v1`.
+ * @param settings - `attention` and/or `batchSize`.
+ * @returns the configuration's base URL (for the OpenAI SDK) and its `system_fingerprint`.
+ * @throws {SeedlabError} (rejects) when the server refuses or cannot be reached.
+ */
+export async function addServerConfiguration(
+  baseURL: string,
+  settings: InServerSettings,
+): Promise<{ url: string; fingerprint: string }> {
+  const root = baseURL.replace(/\/v1\/?$/, "");
+  const response = await fetch(`${root}/seedlab/configurations`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(settings),
+  });
+  const body = (await response.json().catch(() => null)) as {
+    path?: string;
+    system_fingerprint?: string;
+    error?: { message?: string };
+  } | null;
+  if (!response.ok || typeof body?.path !== "string" || typeof body.system_fingerprint !== "string") {
+    throw new SeedlabError(
+      `The local server at ${root} could not add a configuration (HTTP ${response.status}): ${body?.error?.message ?? "no details"}`,
+    );
+  }
+  return { url: `${root}${body.path}`, fingerprint: body.system_fingerprint };
+}
