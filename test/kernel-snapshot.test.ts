@@ -31,9 +31,11 @@ async function runCells(name: string, env: NodeJS.ProcessEnv): Promise<Array<Rec
   const [result] = await runNotebooks({ notebooks: [path], outputDir: join(folder, name), env, jobs: 1 });
   assert.ok(result?.ok, `the notebook failed at cell ${result?.failedCell}: ${result?.message}`);
   const executed = JSON.parse(readFileSync(result.executed, "utf8")) as {
-    cells: Array<{ outputs: Array<{ text?: string | string[] }> }>;
+    cells: Array<{ outputs: Array<{ name?: string; text?: string | string[] }> }>;
   };
-  return executed.cells.map((cell) => JSON.parse([cell.outputs[0]?.text ?? "{}"].flat().join("")));
+  const printed = (cell: { outputs: Array<{ name?: string; text?: string | string[] }> }) =>
+    cell.outputs.filter((output) => output.name === "stdout").flatMap((output) => [output.text ?? ""].flat());
+  return executed.cells.map((cell) => JSON.parse(printed(cell).join("") || "{}"));
 }
 
 async function gone(pid: number): Promise<boolean> {
