@@ -38,6 +38,13 @@ import { lendLocalServer } from "../src/local/shared";
 async function stopJupyter(jupyter: ChildProcess, baseUrl: string | null, token: string): Promise<void> {
   if (jupyter.exitCode !== null || jupyter.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => jupyter.once("exit", () => resolve()));
+  // Jupyter's own shutdown waits for each kernel to answer. Not gone 4 s after asking: SIGTERM; still there 3 s
+  // later (seen on a loaded 2-core machine, 1 run in 2): SIGKILL. Counted from the request, not from Jupyter's
+  // answer: a Jupyter that does not answer at all (seen once in a few runs after Ctrl+C) is gone within 7 s too.
+  // Its kernels then exit by themselves within a second (launch-kernel.js watches its parent), and the model
+  // server stops with this script.
+  const term = setTimeout(() => jupyter.kill("SIGTERM"), baseUrl === null ? 0 : 4000);
+  const kill = setTimeout(() => jupyter.kill("SIGKILL"), (baseUrl === null ? 0 : 4000) + 3000);
   if (baseUrl !== null) {
     try {
       await fetch(`${baseUrl}api/shutdown`, {
@@ -46,14 +53,9 @@ async function stopJupyter(jupyter: ChildProcess, baseUrl: string | null, token:
         signal: AbortSignal.timeout(3000),
       });
     } catch {
-      // Not answering: killed below.
+      // Not answering: killed by the timers above.
     }
   }
-  // Jupyter's own shutdown waits for each kernel to answer. Not gone after 4 s: SIGTERM; still there 3 s later
-  // (seen on a loaded 2-core machine, 1 run in 2): SIGKILL. Its kernels then exit by themselves within a second
-  // (launch-kernel.js watches its parent), and the model server stops with this script.
-  const term = setTimeout(() => jupyter.kill("SIGTERM"), baseUrl === null ? 0 : 4000);
-  const kill = setTimeout(() => jupyter.kill("SIGKILL"), (baseUrl === null ? 0 : 4000) + 3000);
   await exited;
   clearTimeout(term);
   clearTimeout(kill);

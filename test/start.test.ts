@@ -137,12 +137,24 @@ function processes(): ProcessRow[] {
     });
 }
 
-function kernelPid(kernelId: string): number {
-  const row = processes().find(
+/**
+ * The processes of a kernel: launch-kernel.js, and the kernel it runs from the kernel snapshot when there is one
+ * (its child, with the same arguments). The last is the one running tslab.
+ */
+function kernelPids(kernelId: string): number[] {
+  const rows = processes().filter(
     (process) => process.args.includes(`kernel-${kernelId}.json`) && process.args.includes("launch-kernel.js"),
   );
-  assert.ok(row, `the process of kernel ${kernelId}`);
-  return row.pid;
+  const pids = rows.map((row) => row.pid);
+  const launcher = rows.find((row) => !pids.includes(row.ppid));
+  assert.ok(launcher, `the process of kernel ${kernelId}`);
+  const child = rows.find((row) => row.ppid === launcher.pid);
+  return child === undefined ? [launcher.pid] : [launcher.pid, child.pid];
+}
+
+/** The process running a kernel's tslab (see kernelPids). */
+function kernelPid(kernelId: string): number {
+  return kernelPids(kernelId).at(-1) as number;
 }
 
 // A kernel runs the compiled library, whose model server is plain dist/local/serve.js (src/local/serve.ts from src/).
@@ -276,9 +288,8 @@ test("Ctrl+C on npm start with three notebooks holding the local model: no kerne
 
     pids.push(shared);
     for (const kernel of kernels) {
-      const pid = kernelPid(kernel);
-      assert.equal(modelServersOf(pid).length, 0, "no kernel holds a model server of its own");
-      pids.push(pid);
+      assert.equal(modelServersOf(kernelPid(kernel)).length, 0, "no kernel holds a model server of its own");
+      pids.push(...kernelPids(kernel));
     }
     await stopAndCheck(session, () => process.kill(-(session.npm.pid as number), "SIGINT"), pids);
   } finally {
@@ -305,7 +316,7 @@ test("SIGTERM to npm start stops Jupyter, its kernel and the model server; a sec
 
     const kernel = await openNotebook(session, "01-reproducible-outputs.ipynb");
     assertCellOk(runCell(kernel, setupCell()), "Set-up");
-    pids.push(kernelPid(kernel), sharedServer());
+    pids.push(...kernelPids(kernel), sharedServer());
     await stopAndCheck(session, () => session.npm.kill("SIGTERM"), pids);
   } finally {
     await cleanUp(session, pids);
