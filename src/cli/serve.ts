@@ -61,7 +61,7 @@ export const SERVE_COMMAND: CommandSpec = {
       type: "string",
       placeholder: "N",
       description:
-        "Requests generated at once, each in its own context (default: one per core, at most 4; outputs do not depend on it).",
+        "Requests generated at once, each in its own context (default: two per core, at most 4; outputs do not depend on it).",
     },
   },
   details: [

@@ -48,7 +48,7 @@ export interface LocalServerOptions {
    * (e.g. `haswell`). One this CPU cannot run, or the installed engine lacks, is refused with the list.
    */
   cpuVariant?: string;
-  /** Generations run at once, each in its own context. Default: one per CPU core, at most 4. Outputs do not depend on it. */
+  /** Generations run at once, each in its own context. Default: two per CPU core, at most 4. Outputs do not depend on it. */
   workers?: number;
   /** `float32` (default) or `float16` (a float16 KV cache, llama.cpp's default type). See `EngineOptions.attention`. */
   attention?: Attention;

@@ -45,7 +45,10 @@ if (globalThis.seedlabKernelSnapshot !== undefined) {
     .then(({ ensureBuild }) => ensureBuild({ root: projectRoot }))
     .catch((error) => console.error(`launch-kernel.js: could not build the seedlab library: ${error.message}`))
     .then(() => import(script("kernel-snapshot.mjs")))
-    .then(({ readySnapshot }) => readySnapshot(projectRoot))
+    .then(({ readySnapshot, KERNEL_NODE_FLAGS }) => {
+      const blob = readySnapshot(projectRoot);
+      return blob === null ? null : { blob, flags: KERNEL_NODE_FLAGS };
+    })
     .catch(() => null)
     .then((snapshot) => (snapshot === null ? startTslab() : startFromSnapshot(snapshot)));
 }
@@ -56,9 +59,9 @@ if (globalThis.seedlabKernelSnapshot !== undefined) {
  * signals to this group (interrupt, terminate) reach it once, forwarded from here; it exits when this process
  * does (it watches its parent like this one does).
  */
-function startFromSnapshot(blob) {
+function startFromSnapshot({ blob, flags }) {
   const { spawn } = require("node:child_process");
-  const child = spawn(process.execPath, ["--snapshot-blob", blob, __filename, configPath, projectRoot], {
+  const child = spawn(process.execPath, [...flags, "--snapshot-blob", blob, __filename, configPath, projectRoot], {
     stdio: "inherit",
     detached: process.platform !== "win32",
   });
