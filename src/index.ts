@@ -26,7 +26,7 @@ export { BackendClosedError } from "./core/backend-session";
 export { describeSettings, loadSettings, type Settings } from "./settings";
 export { openBackend, type Backend } from "./backend";
 export { createClient, type ClientSettings } from "./client";
-export { startLocalServer, type LocalServer, type LocalServerOptions } from "./local/start";
+export { addServerConfiguration, startLocalServer, type LocalServer, type LocalServerOptions } from "./local/start";
 export { cpuVariantsHere, type CpuVariantsHere } from "./local/cpu-variant";
 
 /** One request, a batch of them, saved and resumed batches. */
