@@ -65,16 +65,32 @@ function startFromSnapshot({ blob, flags }) {
     stdio: "inherit",
     detached: process.platform !== "win32",
   });
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+  const started = Date.now();
+  let forwarded = false;
+  const forward = (signal) => {
+    forwarded = true;
+    child.kill(signal);
+  };
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const signal of signals) process.on(signal, forward);
   onParentGone = () => {
     child.kill("SIGTERM");
     process.exit(0);
   };
-  child.on("error", (error) => {
-    console.error(
-      `launch-kernel.js: could not start the kernel from its snapshot (${error.message}); starting it here.`,
-    );
+  // A child that cannot start (Node refusing this snapshot: exit code 14; a damaged file: SIGSEGV) fails within
+  // seconds: the kernel then starts here, as without a snapshot, rather than dying.
+  let fellBack = false;
+  const fallBack = (why) => {
+    if (fellBack) return;
+    fellBack = true;
+    for (const signal of signals) process.off(signal, forward);
+    onParentGone = () => process.exit(0);
+    console.error(`launch-kernel.js: the kernel did not start from its snapshot (${why}); starting it without.`);
     startTslab();
+  };
+  child.on("error", (error) => fallBack(error.message));
+  child.on("exit", (code, signal) => {
+    if (!forwarded && code !== 0 && Date.now() - started < 5000) return fallBack(signal ?? `exit code ${code}`);
+    if (!fellBack) process.exit(code ?? 128 + (require("node:os").constants.signals[signal] ?? 0));
   });
-  child.on("exit", (code, signal) => process.exit(code ?? 128 + (require("node:os").constants.signals[signal] ?? 0)));
 }
