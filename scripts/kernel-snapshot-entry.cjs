@@ -117,6 +117,7 @@ function prepare(root) {
     if (file.fileName.includes("/node_modules/")) kept.set(file.fileName, file);
   }
   converter.close();
+  watch = null; // the program and its type checker: not in the snapshot (`watch` lives on in this closure's context)
   process.chdir(previousFolder);
   delete replaced.createWatchProgram;
   Object.assign(ts.sys, realWatchers);

@@ -165,8 +165,9 @@ test("malformed JSON is a 400 in OpenAI's error format", async () => {
 });
 
 test("a full queue is a 429 with Retry-After (maxQueue 0: no request waits for a busy worker)", async () => {
+  // More requests than the server has workers (at most 4 by default): some find every worker busy.
   const results = await Promise.allSettled(
-    [1, 2, 3].map((seed) =>
+    [1, 2, 3, 4, 5, 6].map((seed) =>
       client.chat.completions.create({ model: server.model, messages: MESSAGES, seed, max_tokens: 200 }),
     ),
   );
