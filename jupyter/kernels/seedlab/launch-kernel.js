@@ -4,6 +4,8 @@
 // Usage: node launch-kernel.js CONNECTION_FILE [PROJECT_ROOT]. The committed kernel.json (used by
 // `npm start` through JUPYTER_PATH) passes only the connection file; the kernelspec that
 // `seedlab kernel install` writes into the user's Jupyter passes the project root too.
+// When the kernels' startup snapshot is ready (scripts/kernel-snapshot.mjs), this process starts the kernel from it
+// as its child (see startFromSnapshot); the child runs this same file, from the snapshot, with the same arguments.
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
