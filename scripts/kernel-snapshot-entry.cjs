@@ -54,8 +54,16 @@ function loadCommonJs(filename, loaded = new Map(), substitutes = new Map()) {
   return module.exports;
 }
 
-/** Node's resolution for the cases these modules use: relative files and packages' `main`. */
+/**
+ * Node's resolution for the cases these modules use: relative files and packages' `main`, as real paths (as
+ * Node's `require` names them, so the kernel's `require` finds the snapshot's TypeScript under the same name
+ * even when node_modules is a symbolic link).
+ */
 function resolveCommonJs(folder, request) {
+  return fs.realpathSync(resolveCommonJsPath(folder, request));
+}
+
+function resolveCommonJsPath(folder, request) {
   const asFile = (base) =>
     [base, `${base}.js`, `${base}.json`, path.join(base, "index.js")].find(
       (candidate) => fs.existsSync(candidate) && fs.statSync(candidate).isFile(),
