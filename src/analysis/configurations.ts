@@ -1,8 +1,9 @@
 /**
  * The same requests on two backend configurations: the open local backend, and a second configuration that differs
  * in one setting (e.g. its batch size): served by the same server process when it is a setting of the contexts
- * (attention, batch size), else by a second local server (e.g. another CPU variant). Returns plain records: one batch per configuration, and per request one batch
- * holding its runs on both, ready for `renderFingerprintChangeHtml`, `findBatchDivergences` and `buildReport`.
+ * (attention, batch size), else by a second local server (e.g. another CPU variant). Returns plain records: one
+ * batch per configuration, and per request one batch holding its runs on both, ready for
+ * `renderFingerprintChangeHtml`, `findBatchDivergences` and `buildReport`.
  */
 import type { Backend } from "../backend";
 import { createClient } from "../client";
