@@ -99,7 +99,7 @@ export async function runOnTwoConfigurations({
   const steps = [
     `${repeated.length} requests on ${labels[0]}`,
     inServer
-      ? `The same server adds ${secondSettings || "the same settings"} (its own contexts, the model it has loaded)`
+      ? `Second configuration (${secondSettings || "same settings"}) on the same server, added while step 1 ran`
       : `Second local server (${secondSettings || "same settings"}), started while step 1 ran`,
     `${repeated.length} requests on ${labels[1]}`,
   ];
