@@ -13,7 +13,8 @@ export interface CpuBreakdown {
 }
 
 const KINDS: Array<[kind: string, matches: (commandLine: string) => boolean]> = [
-  ["tslab kernels", (line) => line.includes("launch-kernel.js")],
+  // A kernel started from the kernel snapshot is two processes: launch-kernel.js and its child running tslab.
+  ["tslab kernels and their launchers", (line) => line.includes("launch-kernel.js")],
   ["model servers", (line) => /local[/\\]serve\.(js|ts)/.test(line)],
   ["node-llama-cpp binary tests", (line) => line.includes("testBindingBinary")],
   ["Jupyter executor (Python)", (line) => line.includes("execute-notebooks.py")],
