@@ -6,17 +6,18 @@
 // TypeScript already loaded and those files already parsed and bound, and a kernel started from it maps them
 // in instead (node --snapshot-blob).
 //
-// Build: node --snapshot-blob BLOB --build-snapshot kernel-snapshot-entry.cjs PROJECT_ROOT
+// Build: node [KERNEL_NODE_FLAGS] --snapshot-blob BLOB --build-snapshot kernel-snapshot-entry.cjs PROJECT_ROOT
+//   (a snapshot runs only under the V8 flags it was built with: kernel-snapshot.mjs's KERNEL_NODE_FLAGS)
 //   Loads tslab's TypeScript and its converter, lets the converter compile a cell that imports tslab and
 //   ./dist/index (so every declaration file a notebook's import reaches is parsed and bound with tslab's own
 //   compiler options), keeps those SourceFiles of node_modules (not dist/, which changes with src/), and
 //   closes the converter. Only Node's built-in `require` works while a snapshot is built, so the few modules
 //   involved are loaded by `loadCommonJs` below.
-// Run:   node --snapshot-blob BLOB .../launch-kernel.js CONNECTION_FILE PROJECT_ROOT   (what launch-kernel.js does)
+// Run:   node [KERNEL_NODE_FLAGS] --snapshot-blob BLOB .../launch-kernel.js CONNECTION_FILE PROJECT_ROOT (as launch-kernel.js)
 //   Puts the snapshot's TypeScript into Node's module cache (tslab's `require` gets it), makes tslab's
 //   compiler host return a kept SourceFile when the file on disk still has exactly its text (read once per
 //   file), and runs launch-kernel.js, which starts tslab in this process.
-// Check: node --snapshot-blob BLOB kernel-snapshot-entry.cjs --check CELLS_JSON
+// Check: node [KERNEL_NODE_FLAGS] --snapshot-blob BLOB kernel-snapshot-entry.cjs --check CELLS_JSON
 //   Compiles each cell of CELLS_JSON (an array of strings) in sequence like tslab does and prints one JSON
 //   line: the outputs and diagnostics, and how many kept files were used. kernel-snapshot.mjs compares that
 //   with the same cells compiled without the snapshot before it installs a new snapshot.
