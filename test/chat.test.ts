@@ -8,7 +8,9 @@ import { InvalidParameterError } from "../src/core/validate";
 import { completion, startFaultServer, type FaultResponse, type FaultServer } from "./support/fault-server";
 
 // A fresh fake key each run: recognisable in a search, never a committed key-shaped string.
-const KEY_BODY = `TOPSECRET${randomBytes(20).toString("hex")}`;
+// Ends in letters no hash, timestamp or latency contains, so finding its last 4 characters means a leak, not chance
+// (a random hex ending was once found in a run record's latency digits).
+const KEY_BODY = `TOPSECRET${randomBytes(20).toString("hex")}zQxW`;
 const KEY = `sk-proj-${KEY_BODY}`;
 // Scripted replies by the prompt text, so tests can share one server.
 const scripts = new Map<string, (attempt: number) => FaultResponse>();
