@@ -17,7 +17,8 @@ const envFile = (text: string): string => {
   return path;
 };
 // A fresh fake key each run: recognisable in a search, never a committed key-shaped string.
-const KEY = `sk-proj-SECRET${randomBytes(20).toString("hex")}`;
+// Ends in letters no setting value contains, so finding its last 4 characters means a leak, not chance.
+const KEY = `sk-proj-SECRET${randomBytes(20).toString("hex")}zQxW`;
 
 test("defaults: no key and no base URL means the local model", () => {
   const settings = loadSettings({ env: {}, envFile: noFile });
