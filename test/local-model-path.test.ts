@@ -1,14 +1,25 @@
 // Where the local model comes from: an explicit setting, else the committed embedded model (sha256 checked).
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { sha256OfFile } from "../src/local/fingerprint";
 import { checkEmbeddedModel, DEFAULT_MODEL_SHA256, findModelPath } from "../src/local/model-path";
 
+// Every scratch folder of this file, removed when it is done.
+const scratch: string[] = [];
+const scratchFolder = (): string => {
+  const folder = mkdtempSync(join(tmpdir(), "seedlab-model-path-test-"));
+  scratch.push(folder);
+  return folder;
+};
+after(() => {
+  for (const folder of scratch) rmSync(folder, { recursive: true, force: true });
+});
+
 test("an explicit path wins, and a missing one is an error naming it", () => {
-  const root = mkdtempSync(join(tmpdir(), "seedlab-"));
+  const root = scratchFolder();
   const model = join(root, "mine.gguf");
   writeFileSync(model, "");
   assert.equal(findModelPath({ explicitPath: model, projectRoot: root }), model);
@@ -19,7 +30,7 @@ test("an explicit path wins, and a missing one is an error naming it", () => {
 });
 
 test("the embedded model committed in models/ is the default, and nothing else is searched", () => {
-  const parent = mkdtempSync(join(tmpdir(), "seedlab-"));
+  const parent = scratchFolder();
   const root = join(parent, "main");
   mkdirSync(join(parent, "shared", "models"), { recursive: true });
   writeFileSync(join(parent, "shared", "models", "stories260K.gguf"), "");
@@ -45,6 +56,6 @@ test("the committed model is the real one, and a changed copy of it is refused w
 });
 
 test("no model: the error says how to get one", () => {
-  const root = join(mkdtempSync(join(tmpdir(), "seedlab-")), "main");
+  const root = join(scratchFolder(), "main");
   assert.throws(() => findModelPath({ explicitPath: "", projectRoot: root }), /npm run download-model/);
 });
