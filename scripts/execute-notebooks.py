@@ -63,6 +63,48 @@ def html_exporter():
     return _exporter
 
 
+def keep_kernel_ports_out_of_the_ephemeral_range():
+    """Gives kernels ports the system never hands out by itself, where it can.
+
+    Jupyter picks a kernel's ports by binding port 0 and closing the socket; until the kernel binds them, any
+    outgoing connection (another kernel's requests to the model server, a client's connections to a kernel) can
+    take one, and that kernel then cannot start (launch-kernel.js exits; `execute` below starts another). Ports
+    below the system's ephemeral range are never given to outgoing connections or to port 0. Linux says its
+    range in /proc (32768-60999 by default); macOS and Windows start theirs at 49152.
+    """
+    from jupyter_client.connect import LocalPortCache
+
+    low, high = 20000, 32767
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as handle:
+            ephemeral_low = int(handle.read().split()[0])
+        high = min(high, ephemeral_low - 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    if high - low < 1000:
+        return  # an unusual ephemeral range: keep Jupyter's own choice
+
+    def find_available_port(cache, ip):
+        import random
+        import socket
+
+        for _ in range(100):
+            port = random.randint(low, high)
+            if port in cache.currently_used_ports:
+                continue
+            with socket.socket() as probe:
+                try:
+                    probe.bind((ip, port))
+                except OSError:
+                    continue
+            cache.currently_used_ports.add(port)
+            return port
+        return original(cache, ip)
+
+    original = LocalPortCache.find_available_port
+    LocalPortCache.find_available_port = find_available_port
+
+
 class TimedClient(NotebookClient):
     """A NotebookClient that records when the kernel was ready and when each cell's outputs arrived."""
 
@@ -127,6 +169,36 @@ def cell_stderr(cell):
     )
 
 
+KERNEL_STARTS = 3
+
+
+async def execute_in_a_kernel(name, notebook, timeout):
+    """Runs the notebook's cells in a new kernel; returns the client and the error that stopped it, if any.
+
+    A kernel that does not start (its ports were taken, see keep_kernel_ports_out_of_the_ephemeral_range) is
+    replaced by another on new ports, up to KERNEL_STARTS in all; nothing has run in it yet.
+    """
+    for attempt in range(1, KERNEL_STARTS + 1):
+        client = TimedClient(
+            notebook,
+            kernel_name="seedlab",
+            timeout=timeout,
+            allow_errors=False,
+            resources={"metadata": {"path": ROOT}},
+        )
+        try:
+            await client.async_execute()
+            return client, None
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
+            return client, error
+        except RuntimeError as error:
+            # nbclient's "Kernel died before replying to kernel_info" / "Kernel didn't respond in 60 seconds".
+            if client.kernel_ready is not None or attempt == KERNEL_STARTS:
+                return client, error
+            print(f"execute-notebooks.py: the kernel for {name} did not start ({error}); starting another.",
+                  file=sys.stderr, flush=True)
+
+
 async def execute(path, output_dir, timeout):
     name = os.path.splitext(os.path.basename(path))[0]
     notebook = nbformat.read(path, as_version=4)
@@ -136,19 +208,11 @@ async def execute(path, output_dir, timeout):
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
-    client = TimedClient(
-        notebook,
-        kernel_name="seedlab",
-        timeout=timeout,
-        allow_errors=False,
-        resources={"metadata": {"path": ROOT}},
-    )
     started = time.monotonic()
+    client, error = await execute_in_a_kernel(name, notebook, timeout)
     failed_cell = None
     message = None
-    try:
-        await client.async_execute()
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
+    if error is not None:
         code_cells = [index for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
         # The failing cell is the last code cell that has started (it has an execution count).
         started_cells = [index for index in code_cells if notebook.cells[index].get("execution_count")]
@@ -158,6 +222,8 @@ async def execute(path, output_dir, timeout):
             message = f"timed out after {timeout} s"
         elif isinstance(error, DeadKernelError):
             message = f"the kernel died: {error}"
+        elif client.kernel_ready is None:
+            message = f"the kernel did not start ({KERNEL_STARTS} tries): {error}"
         else:
             message = stderr or str(error).strip().splitlines()[-1]
     seconds = round(time.monotonic() - started, 1)
@@ -198,6 +264,7 @@ async def execute_all(paths, output_dir, timeout, jobs):
 
 
 def main():
+    keep_kernel_ports_out_of_the_ephemeral_range()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", default=os.path.join(ROOT, "out"))
     parser.add_argument("--timeout", type=int, default=300, help="seconds per cell")

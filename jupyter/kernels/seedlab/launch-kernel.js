@@ -31,7 +31,33 @@ let onParentGone = () => process.exit(0);
 setInterval(() => {
   if (process.ppid !== parentPid) onParentGone();
 }, 1000).unref();
-const startTslab = () => require(tslab).startKernel({ configPath, enableFindLocal: false });
+// Jupyter picks the kernel's five ports, writes them to the connection file and frees them; another process can
+// take one before the kernel binds it (a client's outgoing connection, say). tslab then only logs the failed bind
+// and keeps running without its sockets: a kernel that never answers, and Jupyter waits for it. Exit instead, with
+// PORT_TAKEN: Jupyter sees a kernel that died while starting and starts another on new ports (its restarter does;
+// scripts/execute-notebooks.py retries the same way).
+const PORT_TAKEN = 75;
+const startTslab = () => {
+  const ports = connectionPorts();
+  process.on("unhandledRejection", (reason) => {
+    const port = Number(/:(\d+)$/.exec(String(reason?.address ?? ""))?.[1]);
+    if (reason?.code !== "EADDRINUSE" || !ports.includes(port)) return;
+    console.error(
+      `launch-kernel.js: port ${port} from the connection file is taken by another process; exiting so that Jupyter starts the kernel again on other ports.`,
+    );
+    process.exit(PORT_TAKEN);
+  });
+  require(tslab).startKernel({ configPath, enableFindLocal: false });
+};
+
+function connectionPorts() {
+  try {
+    const info = JSON.parse(fs.readFileSync(configPath, "utf8"));
+    return ["shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"].map((key) => Number(info[key]));
+  } catch {
+    return [];
+  }
+}
 
 if (globalThis.seedlabKernelSnapshot !== undefined) {
   // Started from the kernel snapshot (scripts/kernel-snapshot-entry.cjs) by the launcher below: TypeScript and the
@@ -80,7 +106,8 @@ function startFromSnapshot({ blob, flags }) {
     process.exit(0);
   };
   // A child that cannot start (Node refusing this snapshot: exit code 14; a damaged file: SIGSEGV) fails within
-  // seconds: the kernel then starts here, as without a snapshot, rather than dying.
+  // seconds: the kernel then starts here, as without a snapshot, rather than dying. A child whose ports were taken
+  // (PORT_TAKEN) would fail here too: this process exits with it instead.
   let fellBack = false;
   const fallBack = (why) => {
     if (fellBack) return;
@@ -92,7 +119,8 @@ function startFromSnapshot({ blob, flags }) {
   };
   child.on("error", (error) => fallBack(error.message));
   child.on("exit", (code, signal) => {
-    if (!forwarded && code !== 0 && Date.now() - started < 5000) return fallBack(signal ?? `exit code ${code}`);
+    const failedToStart = !forwarded && code !== 0 && code !== PORT_TAKEN && Date.now() - started < 5000;
+    if (failedToStart) return fallBack(signal ?? `exit code ${code}`);
     if (!fellBack) process.exit(code ?? 128 + (require("node:os").constants.signals[signal] ?? 0));
   });
 }
