@@ -31,6 +31,7 @@ ROOT = os.path.dirname(HERE)
 os.environ["JUPYTER_PATH"] = os.path.join(ROOT, "jupyter")
 
 import nbformat  # noqa: E402
+from kernel_ports import keep_kernel_ports_out_of_the_ephemeral_range  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError  # noqa: E402
 # nbconvert (for the HTML exports) is imported when the first notebook is done: its 0.3 s import would
@@ -61,48 +62,6 @@ def html_exporter():
         if _exporter.has_trait("optimistic_validation"):
             _exporter.optimistic_validation = True
     return _exporter
-
-
-def keep_kernel_ports_out_of_the_ephemeral_range():
-    """Gives kernels ports the system never hands out by itself, where it can.
-
-    Jupyter picks a kernel's ports by binding port 0 and closing the socket; until the kernel binds them, any
-    outgoing connection (another kernel's requests to the model server, a client's connections to a kernel) can
-    take one, and that kernel then cannot start (launch-kernel.js exits; `execute` below starts another). Ports
-    below the system's ephemeral range are never given to outgoing connections or to port 0. Linux says its
-    range in /proc (32768-60999 by default); macOS and Windows start theirs at 49152.
-    """
-    from jupyter_client.connect import LocalPortCache
-
-    low, high = 20000, 32767
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as handle:
-            ephemeral_low = int(handle.read().split()[0])
-        high = min(high, ephemeral_low - 1)
-    except (OSError, ValueError, IndexError):
-        pass
-    if high - low < 1000:
-        return  # an unusual ephemeral range: keep Jupyter's own choice
-
-    def find_available_port(cache, ip):
-        import random
-        import socket
-
-        for _ in range(100):
-            port = random.randint(low, high)
-            if port in cache.currently_used_ports:
-                continue
-            with socket.socket() as probe:
-                try:
-                    probe.bind((ip, port))
-                except OSError:
-                    continue
-            cache.currently_used_ports.add(port)
-            return port
-        return original(cache, ip)
-
-    original = LocalPortCache.find_available_port
-    LocalPortCache.find_available_port = find_available_port
 
 
 class TimedClient(NotebookClient):

@@ -181,12 +181,22 @@ function main(): void {
   // before it answers kernel_info. The token goes by environment (every Jupyter reads JUPYTER_TOKEN),
   // not on the command line where other users could read it.
   const jupyterPath = [join(PROJECT_ROOT, "jupyter"), process.env.JUPYTER_PATH].filter(Boolean).join(delimiter);
+  // jupyter/config/ adds to the user's configuration: kernel ports below the system's ephemeral range.
+  const configPath = [join(PROJECT_ROOT, "jupyter", "config"), process.env.JUPYTER_CONFIG_PATH]
+    .filter(Boolean)
+    .join(delimiter);
   lendLocalServer("npm start"); // One model server for every kernel, starting while Jupyter starts.
   const server = spawn(jupyter.command, args, {
     cwd: PROJECT_ROOT,
     // PYDEVD_DISABLE_FILE_VALIDATION: silences the Python kernel's debugger warning Jupyter prints when the
     // browser lists kernelspecs (Debian's python3 kernel), which has nothing to do with seedlab.
-    env: { ...process.env, JUPYTER_PATH: jupyterPath, JUPYTER_TOKEN: token, PYDEVD_DISABLE_FILE_VALIDATION: "1" },
+    env: {
+      ...process.env,
+      JUPYTER_PATH: jupyterPath,
+      JUPYTER_CONFIG_PATH: configPath,
+      JUPYTER_TOKEN: token,
+      PYDEVD_DISABLE_FILE_VALIDATION: "1",
+    },
     stdio: ["ignore", "inherit", "pipe"],
     windowsHide: true,
     // Its own process group: a terminal's Ctrl+C reaches this script only, which stops Jupyter once.

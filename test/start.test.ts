@@ -7,7 +7,7 @@
 // shared server keeps running, an interrupted kernel keeps its model, and SIGTERM stops everything too.
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -16,6 +16,7 @@ import { findPython } from "../scripts/find-jupyter.mjs";
 import { alive, freePort } from "./support/processes";
 
 const KERNEL_EXEC = join(PROJECT_ROOT, "test", "support", "kernel-exec.py");
+const PORT_RANGE = "/proc/sys/net/ipv4/ip_local_port_range";
 // The Python that talks to the kernels (Jupyter's own client library), found as everywhere else: no fixed path.
 const PYTHON =
   findPython(["jupyter_client", "jupyter_core"]) ??
@@ -249,6 +250,26 @@ test("Ctrl+C on npm start with three notebooks holding the local model: no kerne
     }
     const [first, second] = kernels as [string, string, string];
     const shared = sharedServer();
+
+    await t.test(
+      "the kernels' ports are below the system's ephemeral range (jupyter/config/)",
+      { skip: !existsSync(PORT_RANGE) && "reads Linux's /proc" },
+      () => {
+        const low = Number(readFileSync(PORT_RANGE, "utf8").trim().split(/\s+/)[0]);
+        for (const kernel of kernels) {
+          const info = JSON.parse(readFileSync(join(runtimeDir, `kernel-${kernel}.json`), "utf8")) as Record<
+            string,
+            number
+          >;
+          for (const name of ["shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"]) {
+            assert.ok(
+              info[name]! >= 20000 && info[name]! < low,
+              `kernel ${kernel}'s ${name} ${info[name]} is in [20000, ${low})`,
+            );
+          }
+        }
+      },
+    );
 
     await t.test("Set-up run three times in one kernel starts no model server of its own", () => {
       for (const run of ["second", "third"]) {

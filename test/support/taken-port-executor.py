@@ -10,6 +10,7 @@ import socket
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))  # as when the executor runs as a script
 spec = importlib.util.spec_from_file_location("execute_notebooks", os.path.join(ROOT, "scripts", "execute-notebooks.py"))
 executor = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(executor)
