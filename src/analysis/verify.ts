@@ -109,7 +109,7 @@ export function verifyReproducibility(batch: Batch | readonly ChatRun[]): Check[
       name: "parameters",
       status: "pass",
       summary: `all ${total} requests sent identical parameters (hash ${[...hashes][0] ?? "—"})`,
-      meaning: "Same model, messages, seed, temperature and every other parameter: the requests were the same request.",
+      meaning: `${sameParametersPhrase(runs[0]?.parameters)}: the requests were the same request.`,
     });
   } else {
     checks.push({
@@ -121,4 +121,10 @@ export function verifyReproducibility(batch: Batch | readonly ChatRun[]): Check[
     });
   }
   return checks;
+}
+
+/** "Same model, messages, seed, temperature and every other parameter", naming only what the request sent. */
+function sameParametersPhrase(parameters: ChatRun["parameters"] | undefined): string {
+  const named = ["model", "messages", "seed", "temperature"].filter((key) => parameters?.[key] !== undefined);
+  return named.length === 0 ? "Same parameters, every one" : `Same ${named.join(", ")} and every other parameter sent`;
 }
