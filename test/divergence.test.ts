@@ -199,6 +199,7 @@ test("a batch: one unit for all, identical and failed runs apart, sorted positio
   );
   assert.deepEqual(batch.positions, [0, 1, 3]);
   assert.deepEqual(batch.positionSummary, { minimum: 0, median: 1, maximum: 3 });
+  assert.match(renderDivergenceHtml(batch), /first difference at token 0 to 3 \(median 1\) · /);
 
   // One run without logprobs turns the whole batch to characters, and says why.
   const mixed = findBatchDivergences({ batch: [...runs, makeRun(6, "Once upon a mountain")] });
@@ -321,7 +322,7 @@ test("divergence, margins and positions HTML escape tokens and texts", () => {
   assert.ok(!html.includes("<b>"), "no raw token markup");
   assert.equal((html.match(/<\/td>/g) ?? []).length, (html.match(/<td[ >]/g) ?? []).length, "no token closes a cell");
   assert.ok(html.includes("&lt;b&gt;") && html.includes("&lt;/td&gt;") && html.includes("&quot;x&#39;"));
-  assert.match(html, /token 1/);
+  assert.match(html, /first difference at token 1 · /, "one position is named once, without a range or median");
   assert.match(html, /<svg class="seedlab-positions"/);
   const margins = renderMarginsHtml(computeMargins({ run: reference }));
   assert.ok(!margins.includes("<b>") && margins.includes("&lt;b&gt;"));

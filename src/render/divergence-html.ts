@@ -62,7 +62,7 @@ export function renderDivergenceHtml(divergence: BatchDivergence, { caption }: {
         (divergence.failedIndexes.length > 0 ? `, ${divergence.failedIndexes.length} failed` : "") +
         (summary === null
           ? ""
-          : ` · first difference at ${unit} ${summary.minimum} to ${summary.maximum} (median ${summary.median})` +
+          : ` · first difference at ${unit} ${summary.minimum === summary.maximum ? summary.minimum : `${summary.minimum} to ${summary.maximum} (median ${summary.median})`}` +
             ` · positions counted in ${unit}s${divergence.unitReason === null ? "" : ` (${divergence.unitReason})`}`);
   const rows = divergence.divergences.map((item) => {
     const context =
