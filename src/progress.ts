@@ -184,13 +184,25 @@ function renderStepsHtml(states: readonly StepState[], totalSeconds: number | nu
       step.batch === null
         ? ""
         : ` ${bar(step.batch.finished, step.batch.total)} ${step.batch.finished}/${step.batch.total} finished${step.batch.failed > 0 ? ` · ${step.batch.failed} failed` : ""}`;
-    const time = step.seconds === null ? (step.state === "running" ? " …" : "") : ` · ${step.seconds.toFixed(1)} s`;
+    // A step that took no time (a configuration added while an earlier step ran) shows none: "0.0 s" says nothing.
+    const time =
+      step.seconds === null
+        ? step.state === "running"
+          ? " …"
+          : ""
+        : step.seconds < 0.05
+          ? ""
+          : ` · ${step.seconds.toFixed(1)} s`;
     const message = step.message === null ? "" : ` · ${escapeHtml(step.message)}`;
     const style = step.state === "waiting" ? "opacity:0.6" : "";
     return `<div style="${style}">${mark} ${position}${escapeHtml(step.label)}${batch}${time}${message}</div>`;
   });
   const state = totalSeconds === null ? "running" : "done";
-  const footer = totalSeconds === null ? "" : `<div style="opacity:0.75">Done in ${totalSeconds.toFixed(1)} s.</div>`;
+  // One step already shows its time; the total is said for several.
+  const footer =
+    totalSeconds === null || states.length === 1
+      ? ""
+      : `<div style="opacity:0.75">Done in ${totalSeconds.toFixed(1)} s.</div>`;
   return `<div class="seedlab-progress" data-state="${state}" style="font-family:monospace;color:inherit">${lines.join("")}${footer}</div>`;
 }
 
