@@ -58,7 +58,7 @@ const phases = [
   ["model", "the tests on the local model (each starts its own server; a few minutes)"],
   [
     "notebooks",
-    "the notebooks: Jupyter executes every notebook on the tslab kernel, silent until they are done (a few minutes)",
+    "the notebooks, npm start, the kernels and the browser: Jupyter executes every notebook on the tslab kernel (a few minutes; each test is listed as it ends)",
   ],
 ]
   .map(([phase, what]) => ({ what, files: files.filter((file) => phaseOf(file) === phase) }))

@@ -212,7 +212,7 @@ export function describeSettings(settings: Settings): Record<SettingName, string
       source("OPENAI_BASE_URL"),
     SEEDLAB_BACKEND: settings.backend + source("SEEDLAB_BACKEND"),
     SEEDLAB_MODEL: (settings.model ?? "the one model the server lists") + source("SEEDLAB_MODEL"),
-    SEEDLAB_MODEL_PATH: (settings.modelPath ?? "models/stories260K.gguf (embedded)") + source("SEEDLAB_MODEL_PATH"),
+    SEEDLAB_MODEL_PATH: (settings.modelPath ?? "the embedded models/stories260K.gguf") + source("SEEDLAB_MODEL_PATH"),
     SEEDLAB_CPU_VARIANT: describeCpuVariantSetting(settings.cpuVariant) + source("SEEDLAB_CPU_VARIANT"),
     SEEDLAB_TIMEOUT_MS: String(settings.timeoutMs) + source("SEEDLAB_TIMEOUT_MS"),
     SEEDLAB_MAX_RETRIES: String(settings.maxRetries) + source("SEEDLAB_MAX_RETRIES"),
