@@ -191,7 +191,7 @@ async def execute(path, output_dir, timeout):
     executed_path = os.path.join(output_dir, name + ".ipynb")
     nbformat.write(notebook, executed_path)
     html_path = os.path.join(output_dir, name + ".html")
-    body, _ = html_exporter().from_notebook_node(notebook)
+    body, _ = html_exporter().from_notebook_node(notebook, resources={"metadata": {"name": name}})  # the page title
     with open(html_path, "w", encoding="utf-8") as handle:
         handle.write(body)
     return {

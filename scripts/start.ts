@@ -113,7 +113,7 @@ function processInfo(pid: number): { ppid: number; cmdline: string } | null {
 
 /**
  * The processes that run this script on the user's behalf: the parent, and up the chain to the `npm`
- * that ran `npm start` (tsx, sh -c, npm). A SIGTERM to npm kills its `sh -c` without reaching this
+ * that ran `npm start` (sh -c, npm). A SIGTERM to npm kills its `sh -c` without reaching this
  * script, so the script watches them and stops when one is gone.
  */
 function launcherPids(): number[] {
@@ -181,11 +181,12 @@ function main(): void {
   // before it answers kernel_info. The token goes by environment (every Jupyter reads JUPYTER_TOKEN),
   // not on the command line where other users could read it.
   const jupyterPath = [join(PROJECT_ROOT, "jupyter"), process.env.JUPYTER_PATH].filter(Boolean).join(delimiter);
-  // jupyter/config/ adds to the user's configuration: kernel ports below the system's ephemeral range.
+  // jupyter/config/ adds to the user's configuration: kernel ports below the system's ephemeral range, and an end
+  // with this process (scripts/npm_start_jupyter.py).
   const configPath = [join(PROJECT_ROOT, "jupyter", "config"), process.env.JUPYTER_CONFIG_PATH]
     .filter(Boolean)
     .join(delimiter);
-  lendLocalServer("npm start"); // One model server for every kernel, starting while Jupyter starts.
+  const modelServerLine = lendLocalServer("npm start"); // One model server for every kernel, starting while Jupyter starts.
   const server = spawn(jupyter.command, args, {
     cwd: PROJECT_ROOT,
     // PYDEVD_DISABLE_FILE_VALIDATION: silences the Python kernel's debugger warning Jupyter prints when the
@@ -194,6 +195,7 @@ function main(): void {
       ...process.env,
       JUPYTER_PATH: jupyterPath,
       JUPYTER_CONFIG_PATH: configPath,
+      SEEDLAB_JUPYTER_OWNER_PID: String(process.pid), // it ends when this process is gone (jupyter/config/)
       JUPYTER_TOKEN: token,
       PYDEVD_DISABLE_FILE_VALIDATION: "1",
     },
@@ -211,15 +213,20 @@ function main(): void {
       baseUrl = `http://127.0.0.1:${match[1]}/`;
       const url = `${baseUrl}${jupyter.frontend === "lab" ? "lab" : "tree"}?token=${token}`;
       record(url);
-      console.log(`\nseedlab: Jupyter is serving the notebooks with the "TypeScript (seedlab)" kernel.`);
-      console.log(`seedlab: open ${url}`);
-      console.log(`seedlab: start with 01-reproducible-outputs.ipynb. Press Ctrl+C to stop.\n`);
+      // After the model server's line (it is usually ready by now): the last lines say what to open.
+      const modelServerWait = new Promise((resolve) => setTimeout(resolve, 15_000).unref());
+      void Promise.race([modelServerLine, modelServerWait]).then(() => {
+        if (stopping) return;
+        console.log(`\nseedlab: Jupyter is serving the notebooks with the "TypeScript (seedlab)" kernel.`);
+        console.log(`seedlab: open ${url}`);
+        console.log(`seedlab: start with 01-reproducible-outputs.ipynb. Press Ctrl+C to stop.\n`);
+      });
     }
   });
 
   let stopping = false;
   const stop = (): void => {
-    // npm and tsx forward the terminal's signal too: one stop is enough, repeats are ignored.
+    // npm forwards the terminal's signal too: one stop is enough, repeats are ignored.
     if (stopping || server.exitCode !== null || server.signalCode !== null) return;
     stopping = true;
     console.log("\nseedlab: stopping Jupyter and its kernels and the model server...");

@@ -96,8 +96,11 @@ test("the committed notebooks carry no outputs and no execution counts, and open
 
 test("every notebook runs through Jupyter on the tslab kernel without a failing cell", () => {
   assert.equal(results.size, listNotebooks().length);
-  for (const [name, result] of results)
+  for (const [name, result] of results) {
     assert.ok(result.ok, `${name}: cell ${result.failedCell} failed: ${result.message}`);
+    const title = /<title>([^<]*)<\/title>/.exec(readFileSync(result.html, "utf8"))?.[1];
+    assert.equal(title, name.replace(/\.ipynb$/, ""), "the HTML export is titled with the notebook's name");
+  }
 });
 
 test("the fake API key appears nowhere in the executed notebooks or their HTML exports; the settings say it is set", () => {

@@ -251,6 +251,12 @@ test("Ctrl+C on npm start with three notebooks holding the local model: no kerne
     const [first, second] = kernels as [string, string, string];
     const shared = sharedServer();
 
+    await t.test("npm start says the model server is ready before it says what to open", () => {
+      const text = session.output();
+      const ready = text.indexOf("seedlab: local model server for the notebooks ready at");
+      assert.ok(ready >= 0 && ready < text.indexOf("seedlab: open http"), text);
+    });
+
     await t.test(
       "the kernels' ports are below the system's ephemeral range (jupyter/config/)",
       { skip: !existsSync(PORT_RANGE) && "reads Linux's /proc" },
@@ -339,6 +345,30 @@ test("SIGTERM to npm start stops Jupyter, its kernel and the model server; a sec
     assertCellOk(runCell(kernel, setupCell()), "Set-up");
     pids.push(...kernelPids(kernel), sharedServer());
     await stopAndCheck(session, () => session.npm.kill("SIGTERM"), pids);
+  } finally {
+    await cleanUp(session, pids);
+  }
+});
+
+test("npm start killed outright (SIGKILL): its Jupyter, the kernel and the model server still end", async () => {
+  const port = await freePort();
+  const session = await startNpm(port);
+  const pids: number[] = [];
+  try {
+    const kernel = await openNotebook(session, "01-reproducible-outputs.ipynb");
+    assertCellOk(runCell(kernel, setupCell()), "Set-up");
+    const rows = processes();
+    // The token goes by environment, not on the command line: Jupyter is found by its port; its parent runs start.ts.
+    const jupyter = rows.filter((row) => row.args.includes("jupyter") && row.args.includes(`--port=${port}`));
+    assert.equal(jupyter.length, 1, "npm start's Jupyter");
+    const start = rows.find((row) => row.pid === jupyter[0]?.ppid);
+    assert.match(start?.args ?? "", /scripts[\\/]start\.ts/, "Jupyter's parent runs scripts/start.ts");
+    pids.push((jupyter[0] as ProcessRow).pid, ...kernelPids(kernel), sharedServer());
+    process.kill(start!.pid, "SIGKILL"); // nothing of start.ts runs after this: no handler, no exit hook
+    const deadline = Date.now() + 10000;
+    while (Date.now() < deadline && pids.some(alive)) await sleep(100);
+    const left = processes().filter((row) => pids.includes(row.pid));
+    assert.deepEqual(left, [], `still running 10 s after npm start was killed\n${session.output()}`);
   } finally {
     await cleanUp(session, pids);
   }

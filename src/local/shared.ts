@@ -235,12 +235,13 @@ export function startSharedServer({
  * process's `SEEDLAB_SHARED_SERVER`, so Jupyter and its kernels, started afterwards, inherit it. Prints one line
  * when it is ready or failed. It stops when this process exits.
  * @param owner Who starts it, as the kernels show it.
+ * @returns Settles once that line is printed (at once when no server is started).
  */
-export function lendLocalServer(owner: string): void {
+export function lendLocalServer(owner: string): Promise<void> {
   const shared = startSharedServer({ owner });
-  if (shared === null) return;
+  if (shared === null) return Promise.resolve();
   process.env[SHARED_SERVER_VARIABLE] = shared.announcement;
-  void shared.ready.then((server) => {
+  return shared.ready.then((server) => {
     console.log(
       server === null
         ? "seedlab: the shared local model server did not start; each notebook starts its own."
