@@ -34,8 +34,8 @@ setInterval(() => {
 // Jupyter picks the kernel's five ports, writes them to the connection file and frees them; another process can
 // take one before the kernel binds it (a client's outgoing connection, say). tslab then only logs the failed bind
 // and keeps running without its sockets: a kernel that never answers, and Jupyter waits for it. Exit instead, with
-// PORT_TAKEN: Jupyter sees a kernel that died while starting and starts another on new ports (its restarter does;
-// scripts/execute-notebooks.py retries the same way).
+// PORT_TAKEN: Jupyter sees a kernel that died while starting. scripts/execute-notebooks.py then starts another (new
+// ports); Jupyter's restarter tries the same ports again (jupyter_client 7 and 8), which works once they are free.
 const PORT_TAKEN = 75;
 const startTslab = () => {
   const ports = connectionPorts();
@@ -43,7 +43,7 @@ const startTslab = () => {
     const port = Number(/:(\d+)$/.exec(String(reason?.address ?? ""))?.[1]);
     if (reason?.code !== "EADDRINUSE" || !ports.includes(port)) return;
     console.error(
-      `launch-kernel.js: port ${port} from the connection file is taken by another process; exiting so that Jupyter starts the kernel again on other ports.`,
+      `launch-kernel.js: port ${port} from the connection file is taken by another process; the kernel cannot start and exits. A new kernel gets new ports (in Jupyter: shut this one down and open the notebook again).`,
     );
     process.exit(PORT_TAKEN);
   });
