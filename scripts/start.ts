@@ -133,7 +133,9 @@ function main(): void {
   const notebookDir = join(PROJECT_ROOT, "notebooks");
   const running = findRunningStart(notebookDir);
   if (running !== null) {
-    console.log(`seedlab: Jupyter is already serving ${notebookDir} (npm start, pid ${running.pid}).`);
+    console.log(
+      `seedlab: Jupyter is already serving ${notebookDir} (npm start: scripts/start.ts, pid ${running.pid}).`,
+    );
     console.log(
       running.url === null
         ? "seedlab: it is still starting; its URL appears in its terminal."
@@ -229,7 +231,7 @@ function main(): void {
     // npm forwards the terminal's signal too: one stop is enough, repeats are ignored.
     if (stopping || server.exitCode !== null || server.signalCode !== null) return;
     stopping = true;
-    console.log("\nseedlab: stopping Jupyter and its kernels and the model server...");
+    console.log("\nseedlab: stopping Jupyter, its kernels and the model server...");
     void stopJupyter(server, baseUrl, token);
   };
   process.on("SIGINT", stop);

@@ -13,8 +13,9 @@ async function main(): Promise<number> {
   const notebooks = named.length > 0 ? named : listNotebooks();
   const outputDir = join(PROJECT_ROOT, "out");
   const jobs = Math.min(WALKTHROUGH_JOBS, notebooks.length);
+  const width = Math.max(...notebooks.map((notebook) => relative(PROJECT_ROOT, notebook).length));
   console.log(
-    `Executing ${notebooks.length} notebook(s) on the tslab kernel, ${jobs} at once, into ${relative(process.cwd(), outputDir) || "."}/ ...`,
+    `Executing ${notebooks.length === 1 ? "1 notebook" : `${notebooks.length} notebooks`} on the tslab kernel, ${jobs} at once, into ${relative(process.cwd(), outputDir) || "."}/ ...`,
   );
   const results = await runNotebooks({
     notebooks,
@@ -24,7 +25,7 @@ async function main(): Promise<number> {
       const name = relative(PROJECT_ROOT, result.notebook);
       if (result.ok) {
         console.log(
-          `ok    ${name}  ${result.cells} code cells  ${result.seconds} s  → ${relative(process.cwd(), result.html)}`,
+          `ok    ${name.padEnd(width)}  ${String(result.cells).padStart(2)} code cells  ${result.seconds.toFixed(1).padStart(5)} s  → ${relative(process.cwd(), result.html)}`,
         );
       } else {
         console.log(
@@ -36,7 +37,11 @@ async function main(): Promise<number> {
   });
   const failed = results.filter((result) => !result.ok).length;
   console.log(
-    failed === 0 ? `All ${results.length} notebooks ran.` : `${failed} of ${results.length} notebooks failed.`,
+    failed === 0
+      ? results.length === 1
+        ? "The notebook ran."
+        : `All ${results.length} notebooks ran.`
+      : `${failed} of ${results.length} ${results.length === 1 ? "notebook" : "notebooks"} failed.`,
   );
   return failed === 0 ? 0 : 1;
 }

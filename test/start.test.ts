@@ -337,7 +337,7 @@ test("SIGTERM to npm start stops Jupyter, its kernel and the model server; a sec
       timeout: 60000,
     });
     assert.equal(second.status, 0, second.stderr);
-    assert.match(second.stdout, /already serving .*notebooks \(npm start, pid \d+\)/);
+    assert.match(second.stdout, /already serving .*notebooks \(npm start: scripts\/start\.ts, pid \d+\)/);
     assert.ok(second.stdout.includes(`open ${session.url}`), second.stdout);
     assert.doesNotMatch(second.stdout + second.stderr, /Jupyter is serving|Serving notebooks/);
 
