@@ -33,6 +33,14 @@ def stop_when_owner_is_gone():
     threading.Thread(target=watch, name="seedlab-owner-watch", daemon=True).start()
 
 
+_configured = False
+
+
 def configure():
+    """Once per process: Notebook 7 reads both jupyter_server_config.py and jupyter_notebook_config.py."""
+    global _configured
+    if _configured:
+        return
+    _configured = True
     keep_kernel_ports_out_of_the_ephemeral_range()
     stop_when_owner_is_gone()
