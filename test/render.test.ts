@@ -75,10 +75,7 @@ test("verdict line", () => {
     verdict(["x", "x", "x", "y", "z"]),
     "3/5 identical · 3 distinct outputs · 1 fingerprint · parameters identical",
   );
-  assert.equal(
-    verdict(["x", "y", "z"]),
-    "no two identical · 3 distinct outputs · 1 fingerprint · parameters identical",
-  );
+  assert.equal(verdict(["x", "y", "z"]), "all 3 different · 1 fingerprint · parameters identical");
   assert.equal(
     verdict(["x", "x", RATE_LIMITED, "x", "x"]),
     "4/4 identical · 1 fingerprint · parameters identical · 1 failed",

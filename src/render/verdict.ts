@@ -5,7 +5,7 @@
 import type { Comparison } from "../analysis/compare-runs";
 
 /**
- * One line summing up a comparison: identical outputs over successful runs ("no two identical" when every
+ * One line summing up a comparison: identical outputs over successful runs ("all 3 different" when every
  * successful run returned its own text, "2 texts, each returned twice" when every text came back equally often), distinct outputs (when
  * more than one), fingerprints ("no fingerprint" when none was sent), whether parameters were
  * identical (or which differ), and failed runs (when any).
@@ -26,8 +26,12 @@ export function renderVerdict(comparison: Comparison): string {
       distinct > 1 && repeats > 1 && comparison.distinctOutputs.every((output) => output.count === repeats);
     if (evenRepeats) parts.push(`${distinct} texts, each returned ${repeats === 2 ? "twice" : `${repeats} times`}`);
     else {
-      parts.push(allDifferent ? "no two identical" : `${repeats}/${comparison.succeeded} identical`);
-      if (distinct > 1) parts.push(`${distinct} distinct outputs`);
+      // "all 3 different", not "no two identical · 3 distinct outputs" (the same fact twice).
+      if (allDifferent) parts.push(`all ${distinct} different`);
+      else {
+        parts.push(`${repeats}/${comparison.succeeded} identical`);
+        if (distinct > 1) parts.push(`${distinct} distinct outputs`);
+      }
     }
     const fingerprints = comparison.fingerprints;
     const onlyNone = fingerprints.length === 1 && fingerprints[0]?.fingerprint === null;
