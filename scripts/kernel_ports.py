@@ -29,7 +29,10 @@ def kernel_port_range():
 
 def keep_kernel_ports_out_of_the_ephemeral_range():
     """Makes Jupyter's port choice (LocalPortCache, used for every local kernel) pick from kernel_port_range()."""
-    from jupyter_client.connect import LocalPortCache
+    try:
+        from jupyter_client.connect import LocalPortCache
+    except ImportError:
+        return  # jupyter_client before 7 picks ports another way: keep it
 
     chosen_range = kernel_port_range()
     if chosen_range is None or getattr(LocalPortCache, "seedlab_ports", None) is not None:
