@@ -13,6 +13,7 @@ import time
 from kernel_ports import keep_kernel_ports_out_of_the_ephemeral_range
 
 OWNER_VARIABLE = "SEEDLAB_JUPYTER_OWNER_PID"
+WATCH_THREAD = "seedlab-owner-watch"
 
 
 def stop_when_owner_is_gone():
@@ -24,23 +25,18 @@ def stop_when_owner_is_gone():
     owner = os.environ.get(OWNER_VARIABLE, "")
     if os.name != "posix" or not owner.isdigit() or int(owner) != os.getppid():
         return
+    if any(thread.name == WATCH_THREAD for thread in threading.enumerate()):
+        return  # watching already (Notebook 7 reads both config files)
 
     def watch():
         while os.getppid() == int(owner):
             time.sleep(1)
         os.kill(os.getpid(), signal.SIGTERM)
 
-    threading.Thread(target=watch, name="seedlab-owner-watch", daemon=True).start()
-
-
-_configured = False
+    threading.Thread(target=watch, name=WATCH_THREAD, daemon=True).start()
 
 
 def configure():
-    """Once per process: Notebook 7 reads both jupyter_server_config.py and jupyter_notebook_config.py."""
-    global _configured
-    if _configured:
-        return
-    _configured = True
+    """Both steps; each does nothing the second time."""
     keep_kernel_ports_out_of_the_ephemeral_range()
     stop_when_owner_is_gone()

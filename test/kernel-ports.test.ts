@@ -6,13 +6,13 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { platform, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { EXECUTOR_MODULES, findPython } from "../scripts/find-jupyter.mjs";
 import { ensureKernelSnapshot, readySnapshot } from "../scripts/kernel-snapshot.mjs";
 import { PROJECT_ROOT, runNotebooks, writeCodeNotebook } from "../scripts/run-notebooks";
-import { alive, freePort } from "./support/processes";
+import { ephemeralPortStart, freePort } from "./support/processes";
 
 const folder = mkdtempSync(join(tmpdir(), "seedlab-kernel-ports-test-"));
 after(() => rmSync(folder, { recursive: true, force: true }));
@@ -37,15 +37,6 @@ function printedPorts(executedPath: string): number[] {
   };
   const stdout = executed.cells[0]!.outputs.filter((output) => output.name === "stdout");
   return JSON.parse(stdout.flatMap((output) => [output.text ?? ""].flat()).join("")) as number[];
-}
-
-/** The lowest port Linux gives to outgoing connections and to port 0 (null elsewhere). */
-function ephemeralLow(): number | null {
-  try {
-    return Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
-  } catch {
-    return null;
-  }
 }
 
 for (const snapshot of ["from its snapshot", "without a snapshot"]) {
@@ -134,9 +125,9 @@ test("the executor starts another kernel on other ports when the first one's por
 
 test(
   "notebooks run by the executor get kernel ports below the system's ephemeral range",
-  { skip: platform() !== "linux" && "reads Linux's /proc" },
+  { skip: ephemeralPortStart() === null && "reads Linux's /proc" },
   async () => {
-    const low = ephemeralLow();
+    const low = ephemeralPortStart();
     assert.ok(low !== null && low > 21000, `Linux's ephemeral range starts at ${low}`);
     const notebook = writeCodeNotebook(join(folder, "range.ipynb"), [PORTS_CELL]);
     const [result] = await runNotebooks({ notebooks: [notebook], outputDir: join(folder, "range"), jobs: 1 });

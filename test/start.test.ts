@@ -7,16 +7,15 @@
 // shared server keeps running, an interrupted kernel keeps its model, and SIGTERM stops everything too.
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PROJECT_ROOT } from "../scripts/run-notebooks";
 import { findPython } from "../scripts/find-jupyter.mjs";
-import { alive, freePort } from "./support/processes";
+import { alive, ephemeralPortStart, freePort } from "./support/processes";
 
 const KERNEL_EXEC = join(PROJECT_ROOT, "test", "support", "kernel-exec.py");
-const PORT_RANGE = "/proc/sys/net/ipv4/ip_local_port_range";
 // The Python that talks to the kernels (Jupyter's own client library), found as everywhere else: no fixed path.
 const PYTHON =
   findPython(["jupyter_client", "jupyter_core"]) ??
@@ -259,9 +258,9 @@ test("Ctrl+C on npm start with three notebooks holding the local model: no kerne
 
     await t.test(
       "the kernels' ports are below the system's ephemeral range (jupyter/config/)",
-      { skip: !existsSync(PORT_RANGE) && "reads Linux's /proc" },
+      { skip: ephemeralPortStart() === null && "reads Linux's /proc" },
       () => {
-        const low = Number(readFileSync(PORT_RANGE, "utf8").trim().split(/\s+/)[0]);
+        const low = ephemeralPortStart() as number;
         for (const kernel of kernels) {
           const info = JSON.parse(readFileSync(join(runtimeDir, `kernel-${kernel}.json`), "utf8")) as Record<
             string,
