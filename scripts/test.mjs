@@ -71,6 +71,7 @@ console.log(
 );
 run(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "."]);
 run(process.execPath, ["node_modules/prettier/bin/prettier.cjs", "--check", "--log-level", "warn", "."]);
+console.log("seedlab test: types and formatting are fine.");
 phases.forEach((phase, index) => {
   console.log(
     `\nseedlab test [${index + 2}/${steps}]: ${phase.what}, ${phase.files.length} file(s): ${phase.files.map((file) => file.replace(/^test[\\/]/, "")).join(", ")}`,

@@ -99,7 +99,7 @@ export async function runOnTwoConfigurations({
   const steps = [
     `${repeated.length} requests on ${labels[0]}`,
     inServer
-      ? `Second configuration (${secondSettings || "same settings"}) on the same server, added while step 1 ran`
+      ? `Second configuration (${secondSettings || "same settings"}) added to the same server`
       : `Second local server (${secondSettings || "same settings"}), started while step 1 ran`,
     `${repeated.length} requests on ${labels[1]}`,
   ];
